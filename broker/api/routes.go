@@ -1,0 +1,106 @@
+package api
+
+import (
+	"io"
+	"runtime/debug"
+
+	"github.com/gin-gonic/gin"
+)
+
+func (s *Server) routes() {
+	e := s.engine
+	e.Use(s.observe, gin.CustomRecoveryWithWriter(io.Discard, s.recovered), s.handleErrors, s.authenticate)
+	e.NoRoute(notFoundHandler)
+	e.NoMethod(func(c *gin.Context) {
+		render(c, 405, obj{"error": "Method " + c.Request.Method + " is not allowed here"})
+	})
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.serveMetrics)
+	e.GET("/", s.index)
+
+	e.POST("/contracts/publish", s.publishContracts)
+
+	pacts := e.Group("/pacts")
+	pacts.GET("/latest", s.latestPacts)
+	prov := pacts.Group("/provider/:provider")
+	prov.GET("", s.providerPacts)
+	prov.GET("/latest", s.providerPacts)
+	prov.GET("/latest/:tag", s.providerPacts)
+	prov.GET("/tag/:tag", s.providerPacts)
+	prov.GET("/branch", s.providerPacts)
+	prov.GET("/branch/latest", s.providerPacts)
+	prov.GET("/branch/:branch", s.providerPacts)
+	prov.GET("/branch/:branch/latest", s.providerPacts)
+	prov.GET("/provider-states", s.providerStates)
+
+	pair := prov.Group("/consumer/:consumer")
+	pair.GET("/version/:version", s.getPact)
+	pair.PUT("/version/:version", s.putPact)
+	pair.PATCH("/version/:version", s.putPact)
+	pair.DELETE("/version/:version", s.deletePact)
+	pair.GET("/versions", s.pactVersions)
+	pair.GET("/latest", s.getPact)
+	pair.GET("/latest/:tag", s.getPact)
+	pair.GET("/branch", s.providerPacts)
+	pair.GET("/branch/latest", s.providerPacts)
+	pair.GET("/branch/:branch", s.providerPacts)
+	pair.GET("/branch/:branch/latest", s.getPact)
+	pair.GET("/pact-version/:sha", s.getPact)
+	pair.GET("/pact-version/:sha/metadata/:metadata", s.getPact)
+	// Deprecated aliases that older clients still use.
+	e.PUT("/pact/provider/:provider/consumer/:consumer/version/:version", s.putPact)
+	pair.PUT("/versions/:version", s.putPact)
+
+	e.GET("/integrations", s.integrations)
+	e.DELETE("/integrations/provider/:provider/consumer/:consumer", s.deleteIntegration)
+
+	e.GET("/pacticipants", s.listPacticipants)
+	e.POST("/pacticipants", s.createPacticipant)
+	p := e.Group("/pacticipants/:pacticipant")
+	p.GET("", s.getPacticipant)
+	p.PATCH("", s.patchPacticipant)
+	p.PUT("", s.putPacticipant)
+	p.DELETE("", s.deletePacticipant)
+	p.GET("/versions", s.listVersions)
+	p.GET("/versions/:version", s.getVersion)
+	p.PUT("/versions/:version", s.putVersion)
+	p.PATCH("/versions/:version", s.putVersion)
+	p.DELETE("/versions/:version", s.deleteVersion)
+	p.GET("/latest-version", s.latestVersion)
+	p.GET("/latest-version/:tag", s.latestVersion)
+	p.GET("/versions/:version/tags/:tag", s.getTag)
+	p.PUT("/versions/:version/tags/:tag", s.putTag)
+	p.DELETE("/versions/:version/tags/:tag", s.deleteTag)
+	p.GET("/branches", s.listBranches)
+	p.GET("/branches/:branch", s.getBranch)
+	p.DELETE("/branches/:branch", s.deleteBranch)
+	p.GET("/branches/:branch/latest-version", s.latestVersion)
+	p.GET("/branches/:branch/versions/:version", s.getBranchVersion)
+	p.PUT("/branches/:branch/versions/:version", s.putBranchVersion)
+	p.DELETE("/branches/:branch/versions/:version", s.deleteBranchVersion)
+	p.GET("/versions/:version/deployed-versions/environment/:uuid", s.deployedVersionsOf)
+	p.POST("/versions/:version/deployed-versions/environment/:uuid", s.recordDeployment)
+	p.GET("/versions/:version/released-versions/environment/:uuid", s.releasedVersionsOf)
+	p.POST("/versions/:version/released-versions/environment/:uuid", s.recordRelease)
+
+	e.GET("/environments", s.listEnvironments)
+	e.POST("/environments", s.createEnvironment)
+	e.GET("/environments/:uuid", s.getEnvironment)
+	e.PUT("/environments/:uuid", s.putEnvironment)
+	e.DELETE("/environments/:uuid", s.deleteEnvironment)
+	e.GET("/environments/:uuid/deployed-versions/currently-deployed", s.currentlyDeployed)
+	e.GET("/environments/:uuid/released-versions/currently-supported", s.currentlySupported)
+	e.GET("/deployed-versions/:uuid", s.getDeployedVersion)
+	e.PATCH("/deployed-versions/:uuid", s.patchDeployedVersion)
+	e.GET("/released-versions/:uuid", s.getReleasedVersion)
+	e.PATCH("/released-versions/:uuid", s.patchReleasedVersion)
+}
+
+// recovered turns a panic into the same anonymous 500 as any other internal error.
+func (s *Server) recovered(c *gin.Context, err any) {
+	s.log.ErrorContext(c.Request.Context(), "panic serving request", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", err, "stack", string(debug.Stack()))
+	render(c, 500, obj{"error": obj{"message": "An error occurred", "reference": reference()}})
+	c.Abort()
+}
