@@ -35,7 +35,9 @@ func TestPublishContractsRejectsBadInputAndWritesNothing(t *testing.T) {
 		{"bad base64", valid(func(b map[string]any) { contract(b)["content"] = "not base64!" }), nil, 400, "content is not valid base64"},
 		{"content not JSON", valid(func(b map[string]any) { contract(b)["content"] = base64.StdEncoding.EncodeToString([]byte("{oops")) }), nil, 400, "pact content is not valid JSON"},
 		{"content not an object", valid(func(b map[string]any) { contract(b)["content"] = base64.StdEncoding.EncodeToString([]byte("[1]")) }), nil, 400, "must be a JSON object"},
-		{"content not UTF-8", valid(func(b map[string]any) { contract(b)["content"] = base64.StdEncoding.EncodeToString([]byte{'{', 0xff, '}'}) }), nil, 400, "not valid UTF-8"},
+		{"content not UTF-8", valid(func(b map[string]any) {
+			contract(b)["content"] = base64.StdEncoding.EncodeToString([]byte{'{', 0xff, '}'})
+		}), nil, 400, "not valid UTF-8"},
 		{"consumer differs from pacticipant", valid(func(b map[string]any) { contract(b)["consumerName"] = "Other" }), nil, 400, "consumerName (Other) must match pacticipantName (Foo)"},
 		{"provider name in pact differs", valid(func(b map[string]any) { contract(b)["providerName"] = "Baz" }), nil, 400, `the provider name in the pact (\"Bar\") does not match the provider name \"Baz\"`},
 		{"wrong content type of contract", valid(func(b map[string]any) { contract(b)["contentType"] = "text/plain" }), nil, 400, "contentType must be 'application/json'"},
