@@ -71,6 +71,13 @@ type Store interface {
 	ProviderStates(ctx context.Context, provider string) ([]ProviderState, error)
 	Integrations(ctx context.Context) ([]Integration, error)
 	DeleteIntegration(ctx context.Context, consumer, provider string) error
+
+	PublishVerification(ctx context.Context, req VerificationRequest) (Verification, error)
+	// Verification is one result for a pact's content by number, or the latest when id is 0.
+	Verification(ctx context.Context, consumer, provider, sha string, id int64) (Verification, error)
+	LatestVerificationsForConsumerVersion(ctx context.Context, consumer, number string) ([]Verification, error)
+
+	MatrixData
 }
 
 // ListQuery pages and filters a list. Page numbers start at 1; Size 0 means everything.

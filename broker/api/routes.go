@@ -49,9 +49,20 @@ func (s *Server) routes() {
 	pair.GET("/branch/:branch/latest", s.getPact)
 	pair.GET("/pact-version/:sha", s.getPact)
 	pair.GET("/pact-version/:sha/metadata/:metadata", s.getPact)
+	pair.POST("/pact-version/:sha/verification-results", s.publishVerification)
+	pair.POST("/pact-version/:sha/metadata/:metadata/verification-results", s.publishVerification)
+	pair.GET("/pact-version/:sha/verification-results/latest", s.getVerification)
+	pair.GET("/pact-version/:sha/verification-results/:number", s.getVerification)
+	pair.GET("/pact-version/:sha/metadata/:metadata/verification-results/:number", s.getVerification)
 	// Deprecated aliases that older clients still use.
 	e.PUT("/pact/provider/:provider/consumer/:consumer/version/:version", s.putPact)
 	pair.PUT("/versions/:version", s.putPact)
+
+	e.GET("/verification-results/consumer/:consumer/version/:version/latest", s.latestVerificationsForConsumerVersion)
+
+	e.GET("/matrix", s.getMatrix)
+	e.GET("/matrix/provider/:provider/consumer/:consumer", s.matrixForIntegration)
+	e.GET("/can-i-deploy", s.canIDeploy)
 
 	e.GET("/integrations", s.integrations)
 	e.DELETE("/integrations/provider/:provider/consumer/:consumer", s.deleteIntegration)
@@ -70,6 +81,8 @@ func (s *Server) routes() {
 	p.DELETE("/versions/:version", s.deleteVersion)
 	p.GET("/latest-version", s.latestVersion)
 	p.GET("/latest-version/:tag", s.latestVersion)
+	p.GET("/latest-version/:tag/can-i-deploy/to/:to", s.canIDeployLatestTagged)
+	p.GET("/branches/:branch/latest-version/can-i-deploy/to-environment/:environment", s.canIDeployBranchToEnvironment)
 	p.GET("/versions/:version/tags/:tag", s.getTag)
 	p.PUT("/versions/:version/tags/:tag", s.putTag)
 	p.DELETE("/versions/:version/tags/:tag", s.deleteTag)

@@ -125,5 +125,32 @@ CREATE TABLE latest_pact_publications (
 );
 CREATE INDEX latest_pact_publications_integration ON latest_pact_publications (provider_id, consumer_id, consumer_version_id);
 CREATE INDEX latest_pact_publications_pact_version ON latest_pact_publications (pact_version_id)
+`}, {2, "verification results", `
+CREATE TABLE verifications (
+	id {{pk}},
+	pact_version_id {{id}} NOT NULL REFERENCES pact_versions(id) ON DELETE CASCADE,
+	consumer_id {{id}} NOT NULL REFERENCES pacticipants(id) ON DELETE CASCADE,
+	provider_id {{id}} NOT NULL REFERENCES pacticipants(id) ON DELETE CASCADE,
+	provider_version_id {{id}} NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+	success BOOLEAN NOT NULL,
+	build_url TEXT NOT NULL DEFAULT '',
+	test_results TEXT NOT NULL DEFAULT 'null',
+	verified_by TEXT NOT NULL DEFAULT 'null',
+	wip BOOLEAN NOT NULL DEFAULT FALSE,
+	pact_pending BOOLEAN NOT NULL DEFAULT FALSE,
+	execution_date {{ts}} NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX verifications_pact_version ON verifications (pact_version_id, provider_version_id);
+CREATE INDEX verifications_provider ON verifications (provider_id, provider_version_id, success, wip, pact_version_id);
+CREATE TABLE latest_verifications (
+	pact_version_id {{id}} NOT NULL REFERENCES pact_versions(id) ON DELETE CASCADE,
+	provider_version_id {{id}} NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+	verification_id {{id}} NOT NULL REFERENCES verifications(id) ON DELETE CASCADE,
+	provider_id {{id}} NOT NULL REFERENCES pacticipants(id) ON DELETE CASCADE,
+	success BOOLEAN NOT NULL,
+	PRIMARY KEY (pact_version_id, provider_version_id)
+);
+CREATE INDEX latest_verifications_provider_version ON latest_verifications (provider_version_id, pact_version_id)
 `},
 }

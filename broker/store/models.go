@@ -140,3 +140,31 @@ type latestPactPublicationRow struct {
 }
 
 func (latestPactPublicationRow) TableName() string { return "latest_pact_publications" }
+
+type verificationRow struct {
+	ID                int64 `gorm:"primaryKey"`
+	PactVersionID     int64
+	ConsumerID        int64
+	ProviderID        int64
+	ProviderVersionID int64
+	Success           bool
+	BuildURL          string `gorm:"column:build_url"`
+	TestResults       string
+	VerifiedBy        string
+	WIP               bool `gorm:"column:wip"`
+	PactPending       bool
+	ExecutionDate     time.Time
+	CreatedAt         time.Time
+}
+
+func (verificationRow) TableName() string { return "verifications" }
+
+type latestVerificationRow struct {
+	PactVersionID     int64 `gorm:"primaryKey;autoIncrement:false"`
+	ProviderVersionID int64 `gorm:"primaryKey;autoIncrement:false"`
+	VerificationID    int64
+	ProviderID        int64
+	Success           bool
+}
+
+func (latestVerificationRow) TableName() string { return "latest_verifications" }
