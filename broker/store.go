@@ -78,6 +78,7 @@ type Store interface {
 	LatestVerificationsForConsumerVersion(ctx context.Context, consumer, number string) ([]Verification, error)
 
 	MatrixData
+	ForVerificationData
 }
 
 // ListQuery pages and filters a list. Page numbers start at 1; Size 0 means everything.

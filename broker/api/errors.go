@@ -42,6 +42,7 @@ func (s *Server) handleErrors(c *gin.Context) {
 		ce *broker.ConflictError
 		he *httpError
 		nf *broker.NotFoundError
+		qe broker.QueryErrors
 	)
 	switch {
 	case errors.As(err, &he):
@@ -50,6 +51,8 @@ func (s *Server) handleErrors(c *gin.Context) {
 			body["errors"] = obj{he.field: []string{he.msg}}
 		}
 		render(c, he.status, body)
+	case errors.As(err, &qe):
+		render(c, http.StatusBadRequest, obj{"errors": []string(qe)})
 	case errors.As(err, &ve):
 		render(c, http.StatusBadRequest, obj{"errors": nestFields(ve.Fields)})
 	case errors.As(err, &ce):

@@ -34,6 +34,8 @@ func (s *Server) routes() {
 	prov.GET("/branch/:branch", s.providerPacts)
 	prov.GET("/branch/:branch/latest", s.providerPacts)
 	prov.GET("/provider-states", s.providerStates)
+	prov.GET("/for-verification", s.forVerificationLink)
+	prov.POST("/for-verification", s.pactsForVerification)
 
 	pair := prov.Group("/consumer/:consumer")
 	pair.GET("/version/:version", s.getPact)
@@ -63,6 +65,8 @@ func (s *Server) routes() {
 	e.GET("/matrix", s.getMatrix)
 	e.GET("/matrix/provider/:provider/consumer/:consumer", s.matrixForIntegration)
 	e.GET("/can-i-deploy", s.canIDeploy)
+
+	s.webhookRoutes()
 
 	e.GET("/integrations", s.integrations)
 	e.DELETE("/integrations/provider/:provider/consumer/:consumer", s.deleteIntegration)

@@ -1,0 +1,4 @@
+package api
+
+// webhookRoutes registers the webhook API (being written).
+func (s *Server) webhookRoutes() {}
