@@ -21,7 +21,7 @@ func (h *harness) publishPact(consumer, version, provider string, content int, b
 // the pact's own pb:publish-verification-results link.
 func (h *harness) verify(consumer, consumerVersion, provider, providerVersion string, success bool) {
 	h.t.Helper()
-	doc := h.must(200, http.MethodGet, "/pacts/provider/"+provider+"/consumer/"+consumer+"/version/"+consumerVersion, nil)
+	doc := h.must(200, http.MethodGet, "/pacts/provider/"+esc(provider)+"/consumer/"+esc(consumer)+"/version/"+esc(consumerVersion), nil)
 	h.verifyAt(get(doc.JSON, "_links", "pb:publish-verification-results", "href").(string), providerVersion, success)
 }
 
@@ -43,8 +43,8 @@ func (h *harness) environment(name string) string {
 
 func (h *harness) version(pacticipant, version string) {
 	h.t.Helper()
-	h.must(200, http.MethodPatch, "/pacticipants/"+pacticipant, map[string]any{}, "Content-Type", "application/merge-patch+json")
-	h.do(http.MethodPut, "/pacticipants/"+pacticipant+"/versions/"+version, map[string]any{})
+	h.must(200, http.MethodPatch, "/pacticipants/"+esc(pacticipant), map[string]any{}, "Content-Type", "application/merge-patch+json")
+	h.do(http.MethodPut, "/pacticipants/"+esc(pacticipant)+"/versions/"+esc(version), map[string]any{})
 }
 
 func (h *harness) deploy(pacticipant, version, env, instance string) {
@@ -54,18 +54,18 @@ func (h *harness) deploy(pacticipant, version, env, instance string) {
 	if instance != "" {
 		body["applicationInstance"] = instance
 	}
-	h.must(201, http.MethodPost, "/pacticipants/"+pacticipant+"/versions/"+version+"/deployed-versions/environment/"+h.environment(env), body)
+	h.must(201, http.MethodPost, "/pacticipants/"+esc(pacticipant)+"/versions/"+esc(version)+"/deployed-versions/environment/"+h.environment(env), body)
 }
 
 func (h *harness) release(pacticipant, version, env string) {
 	h.t.Helper()
 	h.version(pacticipant, version)
-	h.must(201, http.MethodPost, "/pacticipants/"+pacticipant+"/versions/"+version+"/released-versions/environment/"+h.environment(env), map[string]any{})
+	h.must(201, http.MethodPost, "/pacticipants/"+esc(pacticipant)+"/versions/"+esc(version)+"/released-versions/environment/"+h.environment(env), map[string]any{})
 }
 
 func (h *harness) tag(pacticipant, version, tag string) {
 	h.t.Helper()
-	h.do(http.MethodPut, "/pacticipants/"+pacticipant+"/versions/"+version+"/tags/"+tag, map[string]any{})
+	h.do(http.MethodPut, "/pacticipants/"+esc(pacticipant)+"/versions/"+esc(version)+"/tags/"+tag, map[string]any{})
 }
 
 // matrix asks GET /matrix with the query as the clients send it (raw brackets).
@@ -110,3 +110,5 @@ func cid(p, v, env string) string {
 func cidTag(p, v, tag string) string {
 	return "q[][pacticipant]=" + p + "&q[][version]=" + v + "&tag=" + tag + "&latestby=cvp&latest=true"
 }
+
+var esc = url.PathEscape
