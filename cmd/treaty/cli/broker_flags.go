@@ -85,3 +85,16 @@ func brokerFailure(cmd *cobra.Command, err error) error {
 	}
 	return withCode(ExitUsage, err)
 }
+
+// credentials are the user name, password and token the flags and environment give.
+func (o *brokerOptions) credentials() (username, password, token string) {
+	token = o.token
+	if token == "" {
+		token = envOr("", "PACT_BROKER_TOKEN")
+	}
+	password = o.password
+	if password == "" {
+		password = envOr("", "PACT_BROKER_PASSWORD")
+	}
+	return o.username, password, token
+}
