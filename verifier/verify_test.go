@@ -186,9 +186,15 @@ func TestVerifyBadInput(t *testing.T) {
 		want  string
 	}{
 		{"unreachable provider", verifier.Options{Provider: "payment-service", ProviderBaseURL: closed, PactFiles: file},
-			func(err error) bool { var u *verifier.UnreachableError; return errors.As(err, &u) && u.What == "provider" }, "the provider at " + closed + " cannot be reached"},
+			func(err error) bool {
+				var u *verifier.UnreachableError
+				return errors.As(err, &u) && u.What == "provider"
+			}, "the provider at " + closed + " cannot be reached"},
 		{"unreachable broker", verifier.Options{Provider: "payment-service", ProviderBaseURL: srv.URL, BrokerURL: closed},
-			func(err error) bool { var u *verifier.UnreachableError; return errors.As(err, &u) && u.What == "broker" }, "the broker at " + closed + " cannot be reached"},
+			func(err error) bool {
+				var u *verifier.UnreachableError
+				return errors.As(err, &u) && u.What == "broker"
+			}, "the broker at " + closed + " cannot be reached"},
 		{"malformed pact file", verifier.Options{Provider: "payment-service", ProviderBaseURL: srv.URL, PactFiles: []string{"testdata/malformed.json"}},
 			func(err error) bool { var p *verifier.PactFileError; return errors.As(err, &p) }, "pact file testdata/malformed.json: pact content is not valid JSON"},
 		{"missing pact file", verifier.Options{Provider: "payment-service", ProviderBaseURL: srv.URL, PactFiles: []string{"testdata/nope.json"}},
