@@ -137,6 +137,8 @@ const (
 type PublishedPact struct {
 	Pact    Pact
 	Outcome PublishOutcome
+	// Triggered lists the webhooks the publication triggered, to be delivered.
+	Triggered []TriggeredWebhook
 }
 
 // PublishResult is what a publication did.

@@ -77,6 +77,27 @@ type Store interface {
 	Verification(ctx context.Context, consumer, provider, sha string, id int64) (Verification, error)
 	LatestVerificationsForConsumerVersion(ctx context.Context, consumer, number string) ([]Verification, error)
 
+	CreateWebhook(ctx context.Context, w Webhook) (Webhook, error)
+	// PutWebhook replaces the webhook with this UUID, creating it when missing.
+	PutWebhook(ctx context.Context, uuid string, w Webhook) (wh Webhook, created bool, err error)
+	Webhook(ctx context.Context, uuid string) (Webhook, error)
+	// Webhooks lists every webhook, or with a consumer and a provider those that apply to
+	// their pacts (the pair's, the consumer's, the provider's and the global ones).
+	Webhooks(ctx context.Context, consumer, provider string) ([]Webhook, error)
+	DeleteWebhook(ctx context.Context, uuid string) error
+	// WebhookTestEvent is example data for a test execution: the latest pact the webhook
+	// applies to and its latest verification, or placeholders when there is none.
+	WebhookTestEvent(ctx context.Context, w Webhook) (WebhookEvent, error)
+	TriggeredWebhooks(ctx context.Context, q TriggeredWebhookQuery) ([]TriggeredWebhook, error)
+	// TriggeredWebhook is one delivery with the logs of its attempts.
+	TriggeredWebhook(ctx context.Context, uuid string) (TriggeredWebhook, error)
+	// ClaimWebhookDeliveries takes up to limit due deliveries for lease: no other worker
+	// gets them until the outcome is recorded or the lease runs out.
+	ClaimWebhookDeliveries(ctx context.Context, limit int, lease time.Duration) ([]WebhookDelivery, error)
+	// RecordWebhookAttempt logs an attempt and moves the delivery on; a claim whose lease
+	// was lost to another worker logs the attempt but changes nothing else.
+	RecordWebhookAttempt(ctx context.Context, d WebhookDelivery, out WebhookOutcome) error
+
 	MatrixData
 	ForVerificationData
 }

@@ -144,6 +144,9 @@ func publishNotices(u urls, req broker.PublishRequest, res broker.PublishResult)
 		notices = append(notices,
 			broker.Notice{Type: broker.NoticeSuccess, Text: msg},
 			broker.Notice{Type: broker.NoticeDebug, Text: "  View the published pact at " + u.pactVersion(p.Pact.Consumer, p.Pact.Provider, p.Pact.ConsumerVersion)})
+		for _, t := range p.Triggered {
+			notices = append(notices, webhookTriggeredNotice(u, t))
+		}
 	}
 	if req.Branch == "" {
 		notices = append(notices, broker.Notice{Type: broker.NoticePrompt,

@@ -3,13 +3,17 @@ package api
 import (
 	"io"
 	"runtime/debug"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/treaty-dev/treaty/broker"
 )
 
 func (s *Server) routes() {
 	e := s.engine
-	e.Use(s.observe, gin.CustomRecoveryWithWriter(io.Discard, s.recovered), s.handleErrors, s.authenticate)
+	e.Use(s.observe, gin.CustomRecoveryWithWriter(io.Discard, s.recovered), s.handleErrors, rejectUnreadableURLs, s.authenticate)
 	e.NoRoute(notFoundHandler)
 	e.NoMethod(func(c *gin.Context) {
 		render(c, 405, obj{"error": "Method " + c.Request.Method + " is not allowed here"})
@@ -120,4 +124,25 @@ func (s *Server) recovered(c *gin.Context, err any) {
 	s.log.ErrorContext(c.Request.Context(), "panic serving request", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", err, "stack", string(debug.Stack()))
 	render(c, 500, obj{"error": obj{"message": "An error occurred", "reference": reference()}})
 	c.Abort()
+}
+
+// rejectUnreadableURLs refuses URLs whose path or query holds a NUL byte or invalid UTF-8:
+// no name can contain them, and PostgreSQL cannot even compare them.
+func rejectUnreadableURLs(c *gin.Context) {
+	bad := func(s string) bool { return strings.ContainsRune(s, 0) || !utf8.ValidString(s) }
+	if bad(c.Request.URL.Path) {
+		_ = c.Error(broker.Invalid("path", "the URL path contains a NUL byte or invalid UTF-8"))
+		c.Abort()
+		return
+	}
+	for k, vs := range c.Request.URL.Query() {
+		for _, v := range vs {
+			if bad(k) || bad(v) {
+				_ = c.Error(broker.Invalid(k, "contains a NUL byte or invalid UTF-8"))
+				c.Abort()
+				return
+			}
+		}
+	}
+	c.Next()
 }

@@ -25,6 +25,8 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Gatherer serves /metrics; nil means the Registerer when it is a registry.
 	Gatherer prometheus.Gatherer
+	// Webhooks holds the webhook allow-lists and the sender of test executions.
+	Webhooks WebhookConfig
 }
 
 // Server holds the handlers' dependencies.

@@ -111,6 +111,8 @@ func (u urls) renderVerification(v broker.Verification) obj {
 			Name: "Verification result " + strconv.FormatInt(v.ID, 10) + " for Pact between " + v.Consumer + " and " + v.Provider},
 		"pb:pact-version":     Link{Href: base, Title: "Pact", Name: "Pact between " + v.Consumer + " and " + v.Provider},
 		"pb:provider-version": Link{Href: u.version(v.Provider, v.ProviderVersion), Title: "Provider version", Name: v.ProviderVersion},
+		"pb:triggered-webhooks": Link{Href: base + "/verification-results/" + strconv.FormatInt(v.ID, 10) + "/triggered-webhooks",
+			Title: "Webhooks triggered by the publication of this verification result"},
 	}
 	if v.ConsumerVersion != "" {
 		links["pb:consumer-version"] = Link{Href: u.version(v.Consumer, v.ConsumerVersion), Title: "Consumer version", Name: v.ConsumerVersion}

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"path"
 
@@ -58,10 +59,33 @@ func Load(ctx context.Context, s broker.Store) error {
 		}
 	}
 	for _, v := range []struct{ pacticipant, number string }{
-		{"payment-service", "p1c0ffe"}, {"payment-service", "p2d00d5"}, {"user-service", "u9a8b7c"},
+		{"payment-service", "p1c0ffe"}, {"payment-service", "p2d00d5"}, {"user-service", "u9a8b7c"}, {"payment-service", "p3bad00"},
 	} {
 		if _, _, err := s.AddBranchVersion(ctx, v.pacticipant, "main", v.number); err != nil {
 			return fmt.Errorf("demo version %s %s: %w", v.pacticipant, v.number, err)
+		}
+	}
+	// The providers verified order-service's pacts; the careless payment-service release
+	// p3bad00 renamed transaction_id and failed.
+	for _, v := range []struct {
+		provider, version string
+		success           bool
+	}{
+		{"payment-service", "p1c0ffe", true}, {"payment-service", "p2d00d5", true}, {"user-service", "u9a8b7c", true}, {"payment-service", "p3bad00", false},
+	} {
+		pact, err := s.Pact(ctx, broker.PactQuery{Consumer: "order-service", Provider: v.provider, Version: "a3f9c21"})
+		if err != nil {
+			return fmt.Errorf("demo pact with %s: %w", v.provider, err)
+		}
+		success := v.success
+		results := `[{"interactionId":"demo","success":true}]`
+		if !success {
+			results = `[{"interactionDescription":"a charge for an order","success":false,"mismatches":[{"attribute":"body","identifier":"$.transaction_id","description":"Actual map is missing the following keys: transaction_id"}]}]`
+		}
+		if _, err := s.PublishVerification(ctx, broker.VerificationRequest{Consumer: "order-service", Provider: v.provider, SHA: pact.SHA,
+			ProviderVersion: v.version, Success: &success, BuildURL: "https://ci.example.com/" + v.provider + "/" + v.version,
+			TestResults: json.RawMessage(results)}); err != nil {
+			return fmt.Errorf("demo verification by %s %s: %w", v.provider, v.version, err)
 		}
 	}
 	for _, d := range []struct{ pacticipant, number, env string }{

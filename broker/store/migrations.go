@@ -152,5 +152,56 @@ CREATE TABLE latest_verifications (
 	PRIMARY KEY (pact_version_id, provider_version_id)
 );
 CREATE INDEX latest_verifications_provider_version ON latest_verifications (provider_version_id, pact_version_id)
+`}, {3, "webhooks", `
+CREATE TABLE webhooks (
+	id {{pk}},
+	uuid TEXT NOT NULL UNIQUE,
+	description TEXT NOT NULL DEFAULT '',
+	enabled BOOLEAN NOT NULL DEFAULT TRUE,
+	consumer_id {{id}} REFERENCES pacticipants(id) ON DELETE CASCADE,
+	provider_id {{id}} REFERENCES pacticipants(id) ON DELETE CASCADE,
+	events TEXT NOT NULL,
+	request TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX webhooks_consumer ON webhooks (consumer_id);
+CREATE INDEX webhooks_provider ON webhooks (provider_id);
+CREATE TABLE webhook_events (
+	id {{pk}},
+	name TEXT NOT NULL,
+	consumer_id {{id}} NOT NULL REFERENCES pacticipants(id) ON DELETE CASCADE,
+	provider_id {{id}} NOT NULL REFERENCES pacticipants(id) ON DELETE CASCADE,
+	consumer_version_id {{id}} REFERENCES versions(id) ON DELETE CASCADE,
+	verification_id {{id}} REFERENCES verifications(id) ON DELETE CASCADE,
+	facts TEXT NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX webhook_events_pact ON webhook_events (consumer_version_id, provider_id);
+CREATE INDEX webhook_events_verification ON webhook_events (verification_id);
+CREATE TABLE triggered_webhooks (
+	id {{pk}},
+	uuid TEXT NOT NULL UNIQUE,
+	webhook_id {{id}} NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+	event_id {{id}} NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
+	status TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at {{ts}},
+	claimed_until {{ts}},
+	claim_token TEXT,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX triggered_webhooks_due ON triggered_webhooks (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+CREATE INDEX triggered_webhooks_webhook ON triggered_webhooks (webhook_id, id);
+CREATE INDEX triggered_webhooks_event ON triggered_webhooks (event_id);
+CREATE TABLE webhook_executions (
+	id {{pk}},
+	triggered_webhook_id {{id}} NOT NULL REFERENCES triggered_webhooks(id) ON DELETE CASCADE,
+	success BOOLEAN NOT NULL,
+	attempt TEXT NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX webhook_executions_triggered ON webhook_executions (triggered_webhook_id, id)
 `},
 }

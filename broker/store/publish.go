@@ -47,6 +47,10 @@ func (s *Store) Publish(ctx context.Context, req broker.PublishRequest) (broker.
 		out.VersionCreated = created
 		var conflicts []error
 		for _, c := range req.Contracts {
+			events, err := s.prepareContractEvents(tx, consumer, v, c.Provider)
+			if err != nil {
+				return fmt.Errorf("publish pact %s→%s: %w", req.Pacticipant, c.Provider, err)
+			}
 			pact, outcome, err := s.publishPact(tx, consumer, v, c.Provider, c.Content, c.OnConflict == broker.OnConflictMerge)
 			var ce *broker.ConflictError
 			if errors.As(err, &ce) {
@@ -56,7 +60,11 @@ func (s *Store) Publish(ctx context.Context, req broker.PublishRequest) (broker.
 			if err != nil {
 				return fmt.Errorf("publish pact %s→%s: %w", req.Pacticipant, c.Provider, err)
 			}
-			out.Pacts = append(out.Pacts, broker.PublishedPact{Pact: pact, Outcome: outcome})
+			triggered, err := s.emitContractEvents(tx, events, v, pact)
+			if err != nil {
+				return fmt.Errorf("publish pact %s→%s: %w", req.Pacticipant, c.Provider, err)
+			}
+			out.Pacts = append(out.Pacts, broker.PublishedPact{Pact: pact, Outcome: outcome, Triggered: triggered})
 		}
 		if len(conflicts) > 0 {
 			return joinConflicts(conflicts)
@@ -122,9 +130,16 @@ func (s *Store) PutPact(ctx context.Context, consumerName, providerName, number 
 		if err != nil {
 			return err
 		}
+		events, err := s.prepareContractEvents(tx, consumer, ver, providerName)
+		if err != nil {
+			return err
+		}
 		pact, outcome, err := s.publishPact(tx, consumer, ver, providerName, content, merge)
 		if err != nil {
 			return err
+		}
+		if _, err := s.emitContractEvents(tx, events, ver, pact); err != nil {
+			return fmt.Errorf("publish pact %s→%s: %w", consumerName, providerName, err)
 		}
 		out, created = pact, outcome == broker.PactCreated
 		return nil

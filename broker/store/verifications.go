@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -40,6 +41,9 @@ func (s *Store) PublishVerification(ctx context.Context, req broker.Verification
 			DoUpdates: clause.AssignmentColumns([]string{"verification_id", "success"}),
 		}).Create(&head).Error; err != nil {
 			return err
+		}
+		if err := s.emitVerificationEvents(tx, row, consumer, provider, v, req.SHA); err != nil {
+			return fmt.Errorf("verification of %s→%s: %w", req.Consumer, req.Provider, err)
 		}
 		found, err := verificationsWhere(tx, "vf.id = ?", row.ID)
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/treaty-dev/treaty/broker/api"
 	"github.com/treaty-dev/treaty/broker/demo"
 	"github.com/treaty-dev/treaty/broker/store"
+	"github.com/treaty-dev/treaty/broker/webhooks"
 )
 
 type serveOptions struct {
@@ -36,6 +37,13 @@ type serveOptions struct {
 	maxBodyBytes    int64
 	noDemo          bool
 	shutdownTimeout time.Duration
+
+	webhookSchemes      []string
+	webhookHosts        []string
+	webhookMethods      []string
+	webhookRetries      string
+	webhookTimeout      time.Duration
+	webhookPollInterval time.Duration
 }
 
 func init() { register(newServeCmd) }
@@ -68,6 +76,17 @@ database is filled with demo data unless --no-demo is given.`,
 	f.Int64Var(&o.maxBodyBytes, "max-body-bytes", envInt("TREATY_MAX_BODY_BYTES", 10<<20), "largest request body accepted (TREATY_MAX_BODY_BYTES)")
 	f.BoolVar(&o.noDemo, "no-demo", os.Getenv("TREATY_NO_DEMO") == "true", "do not load demo data into an empty database (TREATY_NO_DEMO=true)")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	f.StringSliceVar(&o.webhookSchemes, "webhook-scheme-allowlist", envList("TREATY_WEBHOOK_SCHEME_ALLOWLIST", webhooks.DefaultSchemes),
+		"URL schemes webhooks may use, comma-separated (TREATY_WEBHOOK_SCHEME_ALLOWLIST)")
+	f.StringSliceVar(&o.webhookHosts, "webhook-host-allowlist", envList("TREATY_WEBHOOK_HOST_ALLOWLIST", nil),
+		"non-public hosts webhooks may reach: names, *.wildcards, addresses or CIDR networks, comma-separated; public hosts need no entry (TREATY_WEBHOOK_HOST_ALLOWLIST)")
+	f.StringSliceVar(&o.webhookMethods, "webhook-http-method-allowlist", envList("TREATY_WEBHOOK_HTTP_METHOD_ALLOWLIST", webhooks.DefaultMethods),
+		"HTTP methods webhooks may use, comma-separated (TREATY_WEBHOOK_HTTP_METHOD_ALLOWLIST)")
+	f.StringVar(&o.webhookRetries, "webhook-retry-schedule", envOr("10s,1m,2m,5m,10m,20m", "TREATY_WEBHOOK_RETRY_SCHEDULE"),
+		"waits before each retry of a failed webhook, comma-separated durations; bare numbers are seconds, empty means no retries (TREATY_WEBHOOK_RETRY_SCHEDULE)")
+	f.DurationVar(&o.webhookTimeout, "webhook-timeout", envDuration("TREATY_WEBHOOK_TIMEOUT", 15*time.Second), "time limit of one webhook attempt (TREATY_WEBHOOK_TIMEOUT)")
+	f.DurationVar(&o.webhookPollInterval, "webhook-poll-interval", envDuration("TREATY_WEBHOOK_POLL_INTERVAL", time.Second),
+		"how often the database is checked for due webhook deliveries (TREATY_WEBHOOK_POLL_INTERVAL)")
 	return cmd
 }
 
@@ -80,6 +99,10 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command) error {
 		if cred.value != "" && !strings.Contains(cred.value, ":") {
 			return fmt.Errorf("%s must be user:pass", cred.flag)
 		}
+	}
+	retries, err := parseRetrySchedule(o.webhookRetries)
+	if err != nil {
+		return fmt.Errorf("--webhook-retry-schedule: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -109,17 +132,35 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command) error {
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(sqlDB, "treaty"))
+	sender := webhooks.NewSender(webhooks.Policy{Schemes: o.webhookSchemes, Hosts: o.webhookHosts, Methods: o.webhookMethods},
+		webhooks.SenderOptions{Timeout: o.webhookTimeout, UserAgent: "Treaty/" + Version})
 	srv := api.New(st, log, api.Config{
 		BaseURL:      o.baseURL,
 		MaxBodyBytes: o.maxBodyBytes,
 		Registerer:   reg,
 		Auth:         api.AuthConfig{BasicWrite: o.basicAuth, BasicRead: o.readBasicAuth, WriteTokens: o.writeTokens, ReadTokens: o.readTokens},
+		Webhooks:     api.WebhookConfig{Sender: sender},
 	})
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
+	// Webhook URLs are rendered away from any request, so they need the broker's address:
+	// the configured base URL, else the one it listens on.
+	webhookBase := o.baseURL
+	if webhookBase == "" {
+		webhookBase = "http://" + ln.Addr().String()
+	}
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker()
+	worker := webhooks.NewWorker(st, webhooks.Options{BaseURL: webhookBase, Sender: sender, RetrySchedule: retries,
+		PollInterval: o.webhookPollInterval, Logger: log})
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		worker.Run(workerCtx)
+	}()
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -127,20 +168,62 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command) error {
 
 	select {
 	case err := <-errc:
+		stopWorker()
+		<-workerDone
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests", "timeout", o.shutdownTimeout)
+	log.Info("shutting down: finishing in-flight requests and webhook attempts", "timeout", o.shutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
+	stopWorker()
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	select {
+	case <-workerDone:
+	case <-shutdownCtx.Done():
+		// An attempt outlived the shutdown timeout: its claim expires and another worker
+		// (or this broker, restarted) sends it again.
+		log.Warn("stopped before the webhook worker finished its attempts")
+	}
 	log.Info("stopped")
 	return nil
+}
+
+// parseRetrySchedule reads "10s,1m,2m" (bare numbers are seconds, as in the reference
+// broker's webhook_retry_schedule). An empty schedule means no retries.
+func parseRetrySchedule(s string) ([]time.Duration, error) {
+	out := []time.Duration{}
+	for _, part := range splitList(s) {
+		if n, err := strconv.ParseFloat(part, 64); err == nil {
+			part = strconv.FormatFloat(n, 'f', -1, 64) + "s"
+		}
+		d, err := time.ParseDuration(part)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%q is not a duration such as 10s or 2m", part)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// envList reads a comma-separated list from the environment, or def when it is unset.
+func envList(name string, def []string) []string {
+	if v, ok := os.LookupEnv(name); ok {
+		return splitList(v)
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil && d > 0 {
+		return d
+	}
+	return def
 }
 
 // describeDatabase names the database without its credentials.
