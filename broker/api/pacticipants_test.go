@@ -93,7 +93,7 @@ func TestPacticipantsVersionsBranchesTags(t *testing.T) {
 		if n := len(list.JSON["pacticipants"].([]any)); n != 3 {
 			t.Fatalf("the deprecated top-level pacticipants list has %d entries, want 3", n)
 		}
-		search := h.must(200, http.MethodGet, "/pacticipants?q=fo", nil)
+		search := h.must(200, http.MethodGet, "/pacticipants?q=FO", nil)
 		if n := len(get(search.JSON, "_embedded", "pacticipants").([]any)); n != 1 {
 			t.Fatalf("search for 'fo' found %d", n)
 		}

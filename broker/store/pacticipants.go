@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -125,7 +126,7 @@ func (s *Store) Pacticipant(ctx context.Context, name string) (broker.Pacticipan
 func (s *Store) Pacticipants(ctx context.Context, q broker.ListQuery) ([]broker.Pacticipant, int, error) {
 	db := s.read(ctx).Model(&pacticipantRow{})
 	if q.Q != "" {
-		db = db.Where("LOWER(name) LIKE ?", "%"+escapeLike(q.Q)+"%")
+		db = db.Where("LOWER(name) LIKE ?", "%"+strings.ToLower(escapeLike(q.Q))+"%")
 	}
 	var total int64
 	if err := db.Count(&total).Error; err != nil {
