@@ -55,7 +55,7 @@ test: setup
 	@$(call go_pkgs,.ci/go-test.sh -race -count=1 -timeout 12m ./...)
 
 bench: setup
-	@$(call go_pkgs,$(GO) test -run '^$$' -bench . -benchmem ./...)
+	@$(ROOT)/.ci/bench.sh
 
 lint:
 	@cd $(ROOT); \
