@@ -18,10 +18,25 @@ var (
 )
 
 // NotFoundError names what was looked for.
-type NotFoundError struct{ What string }
+type NotFoundError struct {
+	What  string
+	whole bool // What is the whole message
+}
 
-func (e *NotFoundError) Error() string        { return e.What + " not found" }
+func (e *NotFoundError) Error() string {
+	if e.whole {
+		return e.What
+	}
+	return e.What + " not found"
+}
+
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// NotFoundMessage is a NotFoundError whose message is given whole, for the texts clients
+// match on.
+func NotFoundMessage(format string, args ...any) error {
+	return &NotFoundError{What: fmt.Sprintf(format, args...), whole: true}
+}
 
 // NotFound builds a NotFoundError from a format string.
 func NotFound(format string, args ...any) error {

@@ -50,13 +50,19 @@ type VerifiableCandidate struct {
 	PactVersionID   int64
 	SHA             string
 	PublishedAt     time.Time
+	// Environment is where the version runs, for deployed and released selectors.
+	Environment string
+	// HeadOf names the branches and tags whose head the version is, for WIP pacts.
+	HeadOfBranches []string
+	HeadOfTags     []string
 }
 
 // SelectedBy records one selector that picked a pact, with the consumer version it picked.
 type SelectedBy struct {
 	Selector        ConsumerVersionSelector
 	ConsumerVersion string
-	Fallback        bool // picked through fallbackTag/fallbackBranch
+	Fallback        bool   // picked through fallbackTag/fallbackBranch
+	Environment     string // where the version runs, for deployed and released selectors
 }
 
 // VerifiablePact is one pact the provider must verify.
@@ -70,6 +76,9 @@ type VerifiablePact struct {
 	WIP             bool
 	PendingTags     []string // with provider tags: the tags for which the pact is pending
 	NonPendingTags  []string
+	// WIPBranches and WIPTags are the consumer branches and tags a WIP pact is the head of.
+	WIPBranches []string
+	WIPTags     []string
 }
 
 // VerifiedCriteria narrow the successful verifications that end a pact's pending state.
@@ -274,6 +283,9 @@ func NormaliseSelectors(raw []map[string]any, providerBranch string) []ConsumerV
 // PactsForVerification chooses the pacts a provider version must verify.
 func PactsForVerification(ctx context.Context, data ForVerificationData, req ForVerificationRequest) ([]VerifiablePact, error) {
 	provider, err := data.MatrixPacticipant(ctx, req.Provider)
+	if errors.Is(err, ErrNotFound) {
+		return nil, NotFoundMessage("No provider with name '%s' found", req.Provider)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +348,7 @@ func PactsForVerification(ctx context.Context, data ForVerificationData, req For
 			if defaultLatest && sel.MainBranch {
 				coveredByMain[c.Consumer] = true
 			}
-			add(c, SelectedBy{Selector: sel, ConsumerVersion: c.ConsumerVersion.Number, Fallback: fallback})
+			add(c, SelectedBy{Selector: sel, ConsumerVersion: c.ConsumerVersion.Number, Fallback: fallback, Environment: c.Environment})
 			pactVersions[key{c.Consumer, c.SHA}] = c.PactVersionID
 		}
 	}
@@ -381,7 +393,8 @@ func PactsForVerification(ctx context.Context, data ForVerificationData, req For
 		if !pending[id] {
 			continue
 		}
-		vp := VerifiablePact{Consumer: c.Consumer, Provider: provider.Name, ConsumerVersion: c.ConsumerVersion, SHA: c.SHA, Pending: true, WIP: true}
+		vp := VerifiablePact{Consumer: c.Consumer, Provider: provider.Name, ConsumerVersion: c.ConsumerVersion, SHA: c.SHA, Pending: true, WIP: true,
+			WIPBranches: c.HeadOfBranches, WIPTags: c.HeadOfTags}
 		vp.PendingTags, vp.NonPendingTags = splitTags(req.ProviderVersionTags, pendingTags, id)
 		out = append(out, vp)
 	}

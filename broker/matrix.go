@@ -79,6 +79,8 @@ type VersionRef struct {
 
 // MatrixPact is the latest revision of a consumer version's pact with a provider.
 type MatrixPact struct {
+	ConsumerID      int64
+	ProviderID      int64
 	PublicationID   int64
 	PactVersionID   int64
 	SHA             string
@@ -105,22 +107,34 @@ type VersionCriteria struct {
 	Environment *Environment
 }
 
-// MatrixData is what the matrix reads from storage.
+// MatrixData is what the matrix reads from storage. The reads are batched: a can-i-deploy
+// question costs a fixed handful of queries however many integrations are involved.
 type MatrixData interface {
 	MatrixPacticipant(ctx context.Context, name string) (PacticipantRef, error)
 	MatrixEnvironment(ctx context.Context, name string) (Environment, error)
-	// MatrixVersions resolves criteria to versions, newest first.
-	MatrixVersions(ctx context.Context, p PacticipantRef, c VersionCriteria) ([]VersionRef, error)
+	// MatrixVersions resolves criteria to versions of each pacticipant, newest first.
+	MatrixVersions(ctx context.Context, ps []PacticipantRef, c VersionCriteria) (map[int64][]VersionRef, error)
 	// MatrixProviders are the providers of the given consumer versions' pacts (of any of its
 	// versions when versionIDs is nil).
 	MatrixProviders(ctx context.Context, consumerID int64, versionIDs []int64) ([]PacticipantRef, error)
 	// MatrixConsumers are the pacticipants with pacts with the provider.
 	MatrixConsumers(ctx context.Context, providerID int64) ([]PacticipantRef, error)
-	// MatrixPacts are the latest pacts of the consumer versions (all versions when nil) with a provider.
-	MatrixPacts(ctx context.Context, consumerID, providerID int64, consumerVersionIDs []int64) ([]MatrixPact, error)
+	// MatrixPacts are the latest pacts of the given consumer versions with any of the
+	// providers, or with All set, of every version of one consumer with one provider.
+	MatrixPacts(ctx context.Context, q PactRowsQuery) ([]MatrixPact, error)
 	// MatrixVerifications are the results for the pact contents by the provider versions
 	// (any version when nil); latestOnly keeps the latest per content and provider version.
 	MatrixVerifications(ctx context.Context, pactVersionIDs, providerVersionIDs []int64, latestOnly bool) ([]MatrixVerification, error)
+}
+
+// PactRowsQuery selects pacts for the matrix: of the consumer versions with the providers,
+// or (All) every pact between one consumer and one provider.
+type PactRowsQuery struct {
+	ConsumerVersionIDs []int64
+	ProviderIDs        []int64
+	All                bool
+	ConsumerID         int64
+	ProviderID         int64
 }
 
 // MatrixRow pairs a consumer version's pact with a provider version's result for it. A row
@@ -329,17 +343,24 @@ func (m *matrix) resolveSpecified() error {
 
 func (m *matrix) resolve(p PacticipantRef, sel Selector, env *Environment, specified bool) (*resolved, error) {
 	r := &resolved{pacticipant: p, sel: sel, specified: specified}
-	if sel.Version == "" && !sel.Latest && sel.Tag == "" && sel.Branch == "" && !sel.MainBranch && sel.Environment == "" {
+	if isAll(sel) {
 		r.all = true
 		return r, nil
 	}
-	c := VersionCriteria{Number: sel.Version, Latest: sel.Latest, Tag: sel.Tag, Branch: sel.Branch, MainBranch: sel.MainBranch, Environment: env}
-	versions, err := m.data.MatrixVersions(m.ctx, p, c)
+	found, err := m.data.MatrixVersions(m.ctx, []PacticipantRef{p}, criteria(sel, env))
 	if err != nil {
 		return nil, fmt.Errorf("resolve versions of %s: %w", p.Name, err)
 	}
-	r.versions, r.missing = versions, len(versions) == 0
+	r.versions, r.missing = found[p.ID], len(found[p.ID]) == 0
 	return r, nil
+}
+
+func criteria(sel Selector, env *Environment) VersionCriteria {
+	return VersionCriteria{Number: sel.Version, Latest: sel.Latest, Tag: sel.Tag, Branch: sel.Branch, MainBranch: sel.MainBranch, Environment: env}
+}
+
+func isAll(sel Selector) bool {
+	return sel.Version == "" && !sel.Latest && sel.Tag == "" && sel.Branch == "" && !sel.MainBranch && sel.Environment == ""
 }
 
 // findIntegrations decides which pairs matter. With a target, or a single selector, each
@@ -390,77 +411,133 @@ func (m *matrix) findIntegrations() error {
 }
 
 // resolveInferred picks, for every integrated pacticipant that was not specified, the
-// versions the target means (with no target: all of them).
+// versions the target means (with no target: all of them), in one batch.
 func (m *matrix) resolveInferred() error {
 	target := Selector{Latest: m.q.Latest, Tag: m.q.Tag, Branch: m.q.Branch, MainBranch: m.q.MainBranch, Environment: m.q.Environment}
-	if target.Tag != "" || target.Branch != "" || target.MainBranch {
-		// A target tag or branch means its latest version, unless latest was not asked for
-		// with a tag; the clients always ask for it.
-		target.Latest = m.q.Latest || target.Branch != "" || target.MainBranch
+	if target.Branch != "" || target.MainBranch {
+		target.Latest = true // a target branch means its head
 	}
+	var pending []PacticipantRef
 	for _, in := range m.integrations {
 		for _, p := range []PacticipantRef{in.consumer, in.provider} {
-			if m.byName[p.Name] != nil {
-				continue
+			if m.byName[p.Name] == nil {
+				m.byName[p.Name] = &resolved{pacticipant: p, sel: target, all: isAll(target)}
+				pending = append(pending, p)
 			}
-			sel := target
-			sel.Pacticipant = p.Name
-			r, err := m.resolve(p, sel, m.env, false)
-			if err != nil {
-				return err
-			}
-			m.byName[p.Name] = r
 		}
+	}
+	if len(pending) == 0 || isAll(target) {
+		return nil
+	}
+	found, err := m.data.MatrixVersions(m.ctx, pending, criteria(target, m.env))
+	if err != nil {
+		return fmt.Errorf("resolve the target's versions: %w", err)
+	}
+	for _, p := range pending {
+		r := m.byName[p.Name]
+		r.sel.Pacticipant = p.Name
+		r.versions, r.missing = found[p.ID], len(found[p.ID]) == 0
 	}
 	return nil
 }
 
-// buildRows pairs each integration's pacts with the provider versions' results.
+// buildRows pairs each integration's pacts with the provider versions' results. Pacts and
+// results are each read in one batch for every integration whose versions are known; only
+// "every version" selectors read per integration.
 func (m *matrix) buildRows() error {
+	pacts := map[[2]int64][]MatrixPact{}
+	var cvIDs, providerIDs []int64
+	seenCV, seenProvider := map[int64]bool{}, map[int64]bool{}
 	for _, in := range m.integrations {
-		cs, ps := m.byName[in.consumer.Name], m.byName[in.provider.Name]
-		var cvIDs []int64
-		if !cs.all {
-			if len(cs.versions) == 0 {
-				continue
+		cs := m.byName[in.consumer.Name]
+		if cs.all {
+			found, err := m.data.MatrixPacts(m.ctx, PactRowsQuery{All: true, ConsumerID: in.consumer.ID, ProviderID: in.provider.ID})
+			if err != nil {
+				return err
 			}
-			cvIDs = ids(cs.versions)
+			pacts[[2]int64{in.consumer.ID, in.provider.ID}] = found
+			continue
 		}
-		pacts, err := m.data.MatrixPacts(m.ctx, in.consumer.ID, in.provider.ID, cvIDs)
+		for _, v := range cs.versions {
+			if !seenCV[v.ID] {
+				seenCV[v.ID] = true
+				cvIDs = append(cvIDs, v.ID)
+			}
+		}
+		if !seenProvider[in.provider.ID] {
+			seenProvider[in.provider.ID] = true
+			providerIDs = append(providerIDs, in.provider.ID)
+		}
+	}
+	if len(cvIDs) > 0 {
+		found, err := m.data.MatrixPacts(m.ctx, PactRowsQuery{ConsumerVersionIDs: cvIDs, ProviderIDs: providerIDs})
 		if err != nil {
 			return err
 		}
-		if len(pacts) == 0 {
-			continue
+		for _, p := range found {
+			key := [2]int64{p.ConsumerID, p.ProviderID}
+			pacts[key] = append(pacts[key], p)
 		}
-		pvIDs := make([]int64, 0, len(pacts))
-		for _, p := range pacts {
-			pvIDs = append(pvIDs, p.PactVersionID)
-		}
-		var providerVersionIDs []int64
-		if !ps.all {
-			providerVersionIDs = ids(ps.versions)
-		}
-		var verifications []MatrixVerification
-		if ps.all || len(providerVersionIDs) > 0 {
-			if verifications, err = m.data.MatrixVerifications(m.ctx, dedupe(pvIDs), providerVersionIDs, m.q.LatestBy != ""); err != nil {
-				return err
+	}
+
+	// The results: one batch for concrete provider versions, one for "any version".
+	var concretePacts, anyPacts, pvIDs []int64
+	seenPV := map[int64]bool{}
+	for _, in := range m.integrations {
+		ps := m.byName[in.provider.Name]
+		for _, p := range pacts[[2]int64{in.consumer.ID, in.provider.ID}] {
+			if ps.all {
+				anyPacts = append(anyPacts, p.PactVersionID)
+			} else if len(ps.versions) > 0 {
+				concretePacts = append(concretePacts, p.PactVersionID)
 			}
 		}
-		byContent := map[int64][]MatrixVerification{}
-		for _, v := range verifications {
+		if !ps.all {
+			for _, v := range ps.versions {
+				if !seenPV[v.ID] {
+					seenPV[v.ID] = true
+					pvIDs = append(pvIDs, v.ID)
+				}
+			}
+		}
+	}
+	latestOnly := m.q.LatestBy != ""
+	type key struct{ pactVersion, providerVersion int64 }
+	latest := map[key]*MatrixVerification{}
+	byContent := map[int64][]*MatrixVerification{}
+	for _, batch := range []struct {
+		pacts    []int64
+		versions []int64
+	}{{dedupe(concretePacts), pvIDs}, {dedupe(anyPacts), nil}} {
+		if len(batch.pacts) == 0 {
+			continue
+		}
+		found, err := m.data.MatrixVerifications(m.ctx, batch.pacts, batch.versions, latestOnly)
+		if err != nil {
+			return err
+		}
+		for i := range found {
+			v := &found[i]
+			k := key{v.PactVersionID, v.ProviderVersion.ID}
+			if cur := latest[k]; cur == nil || v.ID > cur.ID {
+				latest[k] = v
+			}
 			byContent[v.PactVersionID] = append(byContent[v.PactVersionID], v)
 		}
-		for _, pact := range pacts {
+	}
+
+	for _, in := range m.integrations {
+		ps := m.byName[in.provider.Name]
+		for _, pact := range pacts[[2]int64{in.consumer.ID, in.provider.ID}] {
 			row := MatrixRow{Consumer: in.consumer.Name, Provider: in.provider.Name, ConsumerVersion: pact.ConsumerVersion, Pact: pact}
 			if ps.all {
 				vs := byContent[pact.PactVersionID]
 				if len(vs) == 0 {
 					m.rows = append(m.rows, row)
 				}
-				for i := range vs {
+				for _, v := range vs {
 					r := row
-					r.ProviderVersion, r.Verification = &vs[i].ProviderVersion, &vs[i]
+					r.ProviderVersion, r.Verification = &v.ProviderVersion, v
 					m.rows = append(m.rows, r)
 				}
 				continue
@@ -473,12 +550,7 @@ func (m *matrix) buildRows() error {
 			for i := range ps.versions {
 				r := row
 				r.ProviderVersion = &ps.versions[i]
-				for j := range byContent[pact.PactVersionID] {
-					v := &byContent[pact.PactVersionID][j]
-					if v.ProviderVersion.ID == ps.versions[i].ID && (r.Verification == nil || v.ID > r.Verification.ID) {
-						r.Verification = v
-					}
-				}
+				r.Verification = latest[key{pact.PactVersionID, ps.versions[i].ID}]
 				m.rows = append(m.rows, r)
 			}
 		}
@@ -593,10 +665,11 @@ func (m *matrix) markIgnored() ([]string, error) {
 			list = append(list, ignored{name: p.Name})
 			continue
 		}
-		vs, err := m.data.MatrixVersions(m.ctx, p, VersionCriteria{Number: ig.Version})
+		found, err := m.data.MatrixVersions(m.ctx, []PacticipantRef{p}, VersionCriteria{Number: ig.Version})
 		if err != nil {
 			return nil, err
 		}
+		vs := found[p.ID]
 		if len(vs) == 0 {
 			warnings = append(warnings, fmt.Sprintf("WARNING: Cannot ignore version %s of %s (no such version exists)", ig.Version, p.Name))
 			continue

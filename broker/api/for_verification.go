@@ -176,16 +176,12 @@ func (m verifiableMessages) shortDescription() string {
 			d = "one of " + sel.Consumer + " " + tag
 		case tag != "":
 			d = "one of " + tag
-		case sel.Deployed && sel.Environment != "":
-			d = "deployed to " + sel.Environment
 		case sel.Deployed:
-			d = "currently deployed"
-		case sel.Released && sel.Environment != "":
-			d = "released in " + sel.Environment
+			d = "deployed to " + orDefault(s.Environment, sel.Environment)
 		case sel.Released:
-			d = "currently released"
+			d = "released in " + orDefault(s.Environment, sel.Environment)
 		case sel.Environment != "":
-			d = "in " + sel.Environment
+			d = "in " + orDefault(s.Environment, sel.Environment)
 		default:
 			d = "latest"
 		}
@@ -199,15 +195,51 @@ func (m verifiableMessages) shortDescription() string {
 func (m verifiableMessages) inclusionReason() string {
 	p := m.p
 	if p.WIP {
-		return fmt.Sprintf("The pact at %s is being verified because it is a 'work in progress' pact (ie. it is the pact for the latest version of %s from a branch or tag and is still in pending state). %s",
-			m.url, p.Consumer, readMoreWIP)
+		var parts []string
+		if n := len(p.WIPBranches); n > 0 {
+			parts = append(parts, fmt.Sprintf("from %s %s", plural("branch", "branches", n), quotedList(p.WIPBranches)))
+		}
+		if len(p.WIPTags) > 0 {
+			parts = append(parts, "tagged with "+quotedList(p.WIPTags))
+		}
+		version := "versions"
+		if len(p.WIPBranches) == 1 || len(p.WIPTags) == 1 {
+			version = "version"
+		}
+		return fmt.Sprintf("The pact at %s is being verified because it is a 'work in progress' pact (ie. it is the pact for the latest %s of %s %s and is still in pending state). %s",
+			m.url, version, p.Consumer, strings.Join(parts, " and "), readMoreWIP)
 	}
 	var lines []string
+	runs := map[string][]string{} // "consumer version(s) currently deployed to" → "staging (1)"
+	var runOrder []string
 	for _, s := range p.Selectors {
+		sel := s.Selector
+		if sel.Deployed || sel.Released {
+			label := "consumer version(s)"
+			if sel.Consumer != "" {
+				label = "version(s) of " + sel.Consumer
+			}
+			if sel.Deployed {
+				label += " currently deployed to"
+			} else {
+				label += " released and supported in"
+			}
+			if _, ok := runs[label]; !ok {
+				runOrder = append(runOrder, label)
+			}
+			entry := fmt.Sprintf("%s (%s)", orDefault(s.Environment, sel.Environment), s.ConsumerVersion)
+			if !contains(runs[label], entry) {
+				runs[label] = append(runs[label], entry)
+			}
+			continue
+		}
 		line := "    * " + describeConsumerSelector(s, p.Provider)
 		if !contains(lines, line) {
 			lines = append(lines, line)
 		}
+	}
+	for _, label := range runOrder {
+		lines = append(lines, "    * "+label+" "+joinAnd(runs[label]))
 	}
 	sort.Strings(lines)
 	criteria, versions := "criterion", "the consumer version"
@@ -244,14 +276,6 @@ func describeConsumerSelector(s broker.SelectedBy, provider string) string {
 		d = fmt.Sprintf("all %s versions tagged '%s'", sel.Consumer, sel.Tag)
 	case sel.Tag != "":
 		d = fmt.Sprintf("all consumer versions tagged '%s'", sel.Tag)
-	case sel.Deployed && sel.Environment != "":
-		d = fmt.Sprintf("%s version currently deployed to %s", consumerLabel, sel.Environment)
-	case sel.Deployed:
-		d = fmt.Sprintf("%s version currently deployed to an environment", consumerLabel)
-	case sel.Released && sel.Environment != "":
-		d = fmt.Sprintf("%s version released and supported in %s", consumerLabel, sel.Environment)
-	case sel.Released:
-		d = fmt.Sprintf("%s version released and supported in an environment", consumerLabel)
 	case sel.Environment != "":
 		d = fmt.Sprintf("%s version in environment %s", consumerLabel, sel.Environment)
 	default:
@@ -314,13 +338,25 @@ func (m verifiableMessages) withTheseTags() string {
 	return "with these tags "
 }
 
+func plural(one, many string, n int) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// joinAnd joins a list as a person would: "a", "a and b", "a, b and c".
+func joinAnd(list []string) string {
+	if len(list) <= 2 {
+		return strings.Join(list, " and ")
+	}
+	return strings.Join(list[:len(list)-2], ", ") + ", " + list[len(list)-2] + " and " + list[len(list)-1]
+}
+
 func quotedList(list []string) string {
 	q := make([]string, len(list))
 	for i, s := range list {
 		q[i] = "'" + s + "'"
 	}
-	if len(q) <= 2 {
-		return strings.Join(q, " and ")
-	}
-	return strings.Join(q[:len(q)-2], ", ") + ", " + q[len(q)-2] + " and " + q[len(q)-1]
+	return joinAnd(q)
 }

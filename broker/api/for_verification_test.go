@@ -117,7 +117,7 @@ func TestPactsForVerificationWIP(t *testing.T) {
 		if wipOf(pacts[0]) != nil || pendingOf(pacts[0]) != false {
 			t.Fatalf("the main pact is neither WIP nor pending: %v", pacts[0])
 		}
-		if !strings.Contains(notices(wip), "is being verified because it is a 'work in progress' pact") {
+		if !strings.Contains(notices(wip), "is being verified because it is a 'work in progress' pact (ie. it is the pact for the latest version of Foo from branch 'feat-x' and is still in pending state)") {
 			t.Fatalf("WIP inclusion reason: %s", notices(wip))
 		}
 		wipHref := get(wip, "_links", "self", "href").(string)
@@ -167,7 +167,10 @@ func TestPactsForVerificationSelectors(t *testing.T) {
 		if !strings.Contains(notices(pacts[0]), "* latest version tagged 'prod' (4.5.6)") {
 			t.Fatalf("inclusion reason: %s", notices(pacts[0]))
 		}
-		h.must(404, http.MethodPost, "/pacts/provider/Nobody/for-verification", map[string]any{"consumerVersionSelectors": []any{}})
+		res404 := h.must(404, http.MethodPost, "/pacts/provider/Nobody/for-verification", map[string]any{"consumerVersionSelectors": []any{}})
+		if res404.JSON["error"] != "No provider with name 'Nobody' found" {
+			t.Fatalf("unknown provider: %s", res404.Raw)
+		}
 
 		// Scenario 22: two selectors picking identical content are one entry naming both.
 		h.publishPact("Foo", "1", "Bar", 5, "main")
@@ -178,9 +181,12 @@ func TestPactsForVerificationSelectors(t *testing.T) {
 		if len(pacts) != 1 {
 			t.Fatalf("identical content must be one entry, got %d", len(pacts))
 		}
+		if get(pacts[0], "shortDescription") != "latest from main branch, deployed to production" {
+			t.Fatalf("shortDescription = %v", get(pacts[0], "shortDescription"))
+		}
 		n := notices(pacts[0])
 		if !strings.Contains(n, "matching the following criteria:") || !strings.Contains(n, "latest version from the main branch (2)") ||
-			!strings.Contains(n, "a consumer version currently deployed to an environment (1)") {
+			!strings.Contains(n, "* consumer version(s) currently deployed to production (1)") {
 			t.Fatalf("merged entry notices:\n%s", n)
 		}
 		if get(pacts[0], "_links", "self", "name") != "Pact between Foo (2) and Bar" {

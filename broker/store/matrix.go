@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -32,53 +31,60 @@ func (s *Store) MatrixEnvironment(ctx context.Context, name string) (broker.Envi
 	return toEnvironment(row), translate(err)
 }
 
-type versionRefRow struct {
-	ID        int64
-	Number    string
-	CreatedAt time.Time
-}
-
-func (s *Store) MatrixVersions(ctx context.Context, p broker.PacticipantRef, c broker.VersionCriteria) ([]broker.VersionRef, error) {
-	db := s.read(ctx)
-	var rows []versionRefRow
-	q := db.Model(&versionRow{}).Select("versions.id, versions.number, versions.created_at").Where("versions.pacticipant_id = ?", p.ID)
-	branch := c.Branch
-	if c.MainBranch {
-		if p.MainBranch == "" {
-			return nil, nil
-		}
-		branch = p.MainBranch
+// MatrixVersions resolves criteria for several pacticipants in one query.
+func (s *Store) MatrixVersions(ctx context.Context, ps []broker.PacticipantRef, c broker.VersionCriteria) (map[int64][]broker.VersionRef, error) {
+	out := map[int64][]broker.VersionRef{}
+	if len(ps) == 0 {
+		return out, nil
 	}
+	ids := make([]int64, 0, len(ps))
+	for _, p := range ps {
+		ids = append(ids, p.ID)
+	}
+	const cols = "SELECT v.pacticipant_id, v.id, v.number, v.created_at FROM versions v "
+	var query string
+	var args []any
 	switch {
 	case c.Number != "":
-		q = q.Where("versions.number = ?", c.Number)
+		query, args = cols+"WHERE v.pacticipant_id IN ? AND v.number = ?", []any{ids, c.Number}
 	case c.Tag != "" && c.Latest:
-		q = q.Where("versions.id = (SELECT MAX(version_id) FROM tags WHERE pacticipant_id = ? AND name = ?)", p.ID, c.Tag)
+		query, args = cols+"WHERE v.id IN (SELECT MAX(version_id) FROM tags WHERE pacticipant_id IN ? AND name = ? GROUP BY pacticipant_id)", []any{ids, c.Tag}
 	case c.Tag != "":
-		q = q.Where("versions.id IN (SELECT version_id FROM tags WHERE pacticipant_id = ? AND name = ?)", p.ID, c.Tag)
-	case branch != "" && c.Latest:
-		q = q.Where("versions.id = (SELECT head_version_id FROM branches WHERE pacticipant_id = ? AND name = ?)", p.ID, branch)
-	case branch != "":
-		q = q.Where("versions.id IN (SELECT bv.version_id FROM branch_versions bv JOIN branches b ON b.id = bv.branch_id WHERE b.pacticipant_id = ? AND b.name = ?)", p.ID, branch)
+		query, args = cols+"WHERE v.id IN (SELECT version_id FROM tags WHERE pacticipant_id IN ? AND name = ?)", []any{ids, c.Tag}
+	case c.MainBranch && c.Latest:
+		query, args = cols+`JOIN branches b ON b.head_version_id = v.id JOIN pacticipants p ON p.id = b.pacticipant_id AND b.name = p.main_branch
+			WHERE b.pacticipant_id IN ?`, []any{ids}
+	case c.MainBranch:
+		query, args = cols+`JOIN branch_versions bv ON bv.version_id = v.id JOIN branches b ON b.id = bv.branch_id
+			JOIN pacticipants p ON p.id = b.pacticipant_id AND b.name = p.main_branch WHERE b.pacticipant_id IN ?`, []any{ids}
+	case c.Branch != "" && c.Latest:
+		query, args = cols+"JOIN branches b ON b.head_version_id = v.id WHERE b.pacticipant_id IN ? AND b.name = ?", []any{ids, c.Branch}
+	case c.Branch != "":
+		query, args = cols+`JOIN branch_versions bv ON bv.version_id = v.id JOIN branches b ON b.id = bv.branch_id
+			WHERE b.pacticipant_id IN ? AND b.name = ?`, []any{ids, c.Branch}
 	case c.Environment != nil:
-		q = q.Where(`versions.id IN (SELECT version_id FROM deployed_versions WHERE pacticipant_id = ? AND environment_id = ? AND undeployed_at IS NULL
-			UNION SELECT version_id FROM released_versions WHERE pacticipant_id = ? AND environment_id = ? AND support_ended_at IS NULL)`,
-			p.ID, c.Environment.ID, p.ID, c.Environment.ID)
+		query, args = cols+`WHERE v.id IN (SELECT version_id FROM deployed_versions WHERE pacticipant_id IN ? AND environment_id = ? AND undeployed_at IS NULL
+			UNION SELECT version_id FROM released_versions WHERE pacticipant_id IN ? AND environment_id = ? AND support_ended_at IS NULL)`,
+			[]any{ids, c.Environment.ID, ids, c.Environment.ID}
 	case c.Latest:
-		q = q.Where("versions.id = (SELECT MAX(id) FROM versions WHERE pacticipant_id = ?)", p.ID)
+		query, args = cols+"WHERE v.id IN (SELECT MAX(id) FROM versions WHERE pacticipant_id IN ? GROUP BY pacticipant_id)", []any{ids}
+	default:
+		query, args = cols+"WHERE v.pacticipant_id IN ?", []any{ids}
 	}
-	if err := q.Order("versions.id DESC").Scan(&rows).Error; err != nil {
+	rows, err := s.read(ctx).Raw(query+" ORDER BY v.id DESC", args...).Rows()
+	if err != nil {
 		return nil, translate(err)
 	}
-	return toVersionRefs(rows), nil
-}
-
-func toVersionRefs(rows []versionRefRow) []broker.VersionRef {
-	out := make([]broker.VersionRef, len(rows))
-	for i, r := range rows {
-		out[i] = broker.VersionRef{ID: r.ID, Number: r.Number, CreatedAt: r.CreatedAt}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int64
+		var v broker.VersionRef
+		if err := rows.Scan(&pid, &v.ID, &v.Number, &v.CreatedAt); err != nil {
+			return nil, translate(err)
+		}
+		out[pid] = append(out[pid], v)
 	}
-	return out
+	return out, translate(rows.Err())
 }
 
 func (s *Store) MatrixProviders(ctx context.Context, consumerID int64, versionIDs []int64) ([]broker.PacticipantRef, error) {
@@ -105,86 +111,73 @@ func (s *Store) MatrixConsumers(ctx context.Context, providerID int64) ([]broker
 	return toRefs(rows), translate(err)
 }
 
-func (s *Store) MatrixPacts(ctx context.Context, consumerID, providerID int64, consumerVersionIDs []int64) ([]broker.MatrixPact, error) {
+func (s *Store) MatrixPacts(ctx context.Context, q broker.PactRowsQuery) ([]broker.MatrixPact, error) {
 	db := s.read(ctx)
-	type row struct {
-		PublicationID  int64
-		PactVersionID  int64
-		SHA            string `gorm:"column:sha"`
-		VersionID      int64
-		VersionNumber  string
-		VersionCreated time.Time
-		CreatedAt      time.Time
-	}
-	const query = `SELECT lp.publication_id, lp.pact_version_id, pv.sha, v.id AS version_id, v.number AS version_number,
-		v.created_at AS version_created, pp.created_at
+	const query = `SELECT lp.consumer_id, lp.provider_id, lp.publication_id, lp.pact_version_id, pv.sha,
+		v.id, v.number, v.created_at, pp.created_at
 		FROM latest_pact_publications lp JOIN pact_publications pp ON pp.id = lp.publication_id
-		JOIN pact_versions pv ON pv.id = lp.pact_version_id JOIN versions v ON v.id = lp.consumer_version_id
-		WHERE lp.provider_id = ? AND lp.consumer_id = ?`
-	var rows []row
-	var err error
-	if consumerVersionIDs == nil {
-		err = db.Raw(query+" ORDER BY lp.consumer_version_id DESC", providerID, consumerID).Scan(&rows).Error
-	} else {
-		err = inChunks(consumerVersionIDs, func(chunk []int64) error {
-			var part []row
-			err := db.Raw(query+" AND lp.consumer_version_id IN ? ORDER BY lp.consumer_version_id DESC", providerID, consumerID, chunk).Scan(&part).Error
-			rows = append(rows, part...)
+		JOIN pact_versions pv ON pv.id = lp.pact_version_id JOIN versions v ON v.id = lp.consumer_version_id WHERE `
+	var out []broker.MatrixPact
+	scan := func(sql string, args ...any) error {
+		rows, err := db.Raw(sql, args...).Rows()
+		if err != nil {
 			return err
-		})
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p broker.MatrixPact
+			if err := rows.Scan(&p.ConsumerID, &p.ProviderID, &p.PublicationID, &p.PactVersionID, &p.SHA,
+				&p.ConsumerVersion.ID, &p.ConsumerVersion.Number, &p.ConsumerVersion.CreatedAt, &p.CreatedAt); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return rows.Err()
 	}
-	out := make([]broker.MatrixPact, len(rows))
-	for i, r := range rows {
-		out[i] = broker.MatrixPact{PublicationID: r.PublicationID, PactVersionID: r.PactVersionID, SHA: r.SHA, CreatedAt: r.CreatedAt,
-			ConsumerVersion: broker.VersionRef{ID: r.VersionID, Number: r.VersionNumber, CreatedAt: r.VersionCreated}}
+	var err error
+	if q.All {
+		err = scan(query+"lp.provider_id = ? AND lp.consumer_id = ? ORDER BY lp.consumer_version_id DESC", q.ProviderID, q.ConsumerID)
+	} else {
+		err = inChunks(q.ConsumerVersionIDs, func(chunk []int64) error {
+			return scan(query+"lp.consumer_version_id IN ? AND lp.provider_id IN ?", chunk, q.ProviderIDs)
+		})
 	}
 	return out, translate(err)
 }
 
 func (s *Store) MatrixVerifications(ctx context.Context, pactVersionIDs, providerVersionIDs []int64, latestOnly bool) ([]broker.MatrixVerification, error) {
 	db := s.read(ctx)
-	type row struct {
-		ID             int64
-		PactVersionID  int64
-		Success        bool
-		CreatedAt      time.Time
-		VersionID      int64
-		VersionNumber  string
-		VersionCreated time.Time
-	}
-	query := `SELECT vf.id, vf.pact_version_id, vf.success, vf.created_at, pver.id AS version_id, pver.number AS version_number,
-		pver.created_at AS version_created FROM verifications vf JOIN versions pver ON pver.id = vf.provider_version_id WHERE `
+	from, alias := "FROM verifications vf JOIN versions pver ON pver.id = vf.provider_version_id WHERE ", "vf"
 	if latestOnly {
-		query = `SELECT vf.id, vf.pact_version_id, vf.success, vf.created_at, pver.id AS version_id, pver.number AS version_number,
-			pver.created_at AS version_created FROM latest_verifications lv JOIN verifications vf ON vf.id = lv.verification_id
-			JOIN versions pver ON pver.id = lv.provider_version_id WHERE `
+		from, alias = `FROM latest_verifications lv JOIN verifications vf ON vf.id = lv.verification_id
+			JOIN versions pver ON pver.id = lv.provider_version_id WHERE `, "lv"
 	}
-	alias := "vf"
-	if latestOnly {
-		alias = "lv"
-	}
-	var rows []row
-	err := inChunks(pactVersionIDs, func(chunk []int64) error {
-		var part []row
-		var err error
-		if providerVersionIDs == nil {
-			err = db.Raw(query+alias+".pact_version_id IN ?", chunk).Scan(&part).Error
-		} else {
-			err = inChunks(providerVersionIDs, func(pvChunk []int64) error {
-				var p2 []row
-				err := db.Raw(query+alias+".pact_version_id IN ? AND "+alias+".provider_version_id IN ?", chunk, pvChunk).Scan(&p2).Error
-				part = append(part, p2...)
-				return err
-			})
+	query := "SELECT vf.id, vf.pact_version_id, vf.success, vf.created_at, pver.id, pver.number, pver.created_at " + from
+	var out []broker.MatrixVerification
+	scan := func(sql string, args ...any) error {
+		rows, err := db.Raw(sql, args...).Rows()
+		if err != nil {
+			return err
 		}
-		rows = append(rows, part...)
-		return err
-	})
-	out := make([]broker.MatrixVerification, len(rows))
-	for i, r := range rows {
-		out[i] = broker.MatrixVerification{ID: r.ID, PactVersionID: r.PactVersionID, Success: r.Success, VerifiedAt: r.CreatedAt,
-			ProviderVersion: broker.VersionRef{ID: r.VersionID, Number: r.VersionNumber, CreatedAt: r.VersionCreated}}
+		defer rows.Close()
+		for rows.Next() {
+			var v broker.MatrixVerification
+			if err := rows.Scan(&v.ID, &v.PactVersionID, &v.Success, &v.VerifiedAt,
+				&v.ProviderVersion.ID, &v.ProviderVersion.Number, &v.ProviderVersion.CreatedAt); err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return rows.Err()
 	}
+	err := inChunks(pactVersionIDs, func(chunk []int64) error {
+		if providerVersionIDs == nil {
+			return scan(query+alias+".pact_version_id IN ?", chunk)
+		}
+		return inChunks(providerVersionIDs, func(pvChunk []int64) error {
+			return scan(query+alias+".pact_version_id IN ? AND "+alias+".provider_version_id IN ?", chunk, pvChunk)
+		})
+	})
 	return out, translate(err)
 }
 

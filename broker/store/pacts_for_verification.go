@@ -32,12 +32,12 @@ type candidateRow struct {
 	PactVersionID  int64
 	SHA            string `gorm:"column:sha"`
 	PublishedAt    time.Time
+	Environment    string
 }
 
 func (s *Store) SelectPacts(ctx context.Context, providerID int64, sel broker.ConsumerVersionSelector, env *broker.Environment) ([]broker.VerifiableCandidate, error) {
 	var query string
 	var args []any
-	integrationDriven := true
 	fromIntegrations := candidateColumns + ` FROM integrations i JOIN pacticipants c ON c.id = i.consumer_id `
 	switch {
 	case sel.MainBranch:
@@ -59,33 +59,32 @@ func (s *Store) SelectPacts(ctx context.Context, providerID int64, sel broker.Co
 			JOIN latest_pact_publications lp ON lp.consumer_version_id = t.version_id AND lp.provider_id = i.provider_id` + candidateJoins
 		args = append(args, sel.Tag)
 	case sel.Deployed || sel.Released || env != nil:
-		integrationDriven = false
-		var sources []string
-		var srcArgs []any
-		if sel.Deployed || !sel.Released {
-			q := `SELECT version_id FROM deployed_versions WHERE undeployed_at IS NULL`
+		// Driven from the provider's consumers to their current deployments and releases,
+		// never from every deployment there is.
+		var found []broker.VerifiableCandidate
+		for _, source := range runSources(sel) {
+			q := candidateColumns + `, e.name AS environment FROM integrations i JOIN pacticipants c ON c.id = i.consumer_id
+				JOIN ` + source.table + ` run ON run.pacticipant_id = c.id AND run.` + source.current + ` IS NULL
+				JOIN environments e ON e.id = run.environment_id`
+			var qargs []any
 			if env != nil {
-				q += ` AND environment_id = ?`
-				srcArgs = append(srcArgs, env.ID)
+				q += ` AND run.environment_id = ?`
+				qargs = append(qargs, env.ID)
 			}
-			sources = append(sources, q)
-		}
-		if sel.Released || !sel.Deployed {
-			q := `SELECT version_id FROM released_versions WHERE support_ended_at IS NULL`
-			if env != nil {
-				q += ` AND environment_id = ?`
-				srcArgs = append(srcArgs, env.ID)
+			q += ` JOIN latest_pact_publications lp ON lp.consumer_version_id = run.version_id AND lp.provider_id = i.provider_id` + candidateJoins +
+				` WHERE i.provider_id = ?`
+			qargs = append(qargs, providerID)
+			if sel.Consumer != "" {
+				q += ` AND c.name = ?`
+				qargs = append(qargs, sel.Consumer)
 			}
-			sources = append(sources, q)
+			var rows []candidateRow
+			if err := s.read(ctx).Raw(q, qargs...).Scan(&rows).Error; err != nil {
+				return nil, translate(err)
+			}
+			found = append(found, toCandidates(rows)...)
 		}
-		union := sources[0]
-		if len(sources) == 2 {
-			union += " UNION " + sources[1]
-		}
-		query = candidateColumns + ` FROM (` + union + `) run
-			JOIN latest_pact_publications lp ON lp.consumer_version_id = run.version_id AND lp.provider_id = ?
-			JOIN pacticipants c ON c.id = lp.consumer_id` + candidateJoins
-		args = append(srcArgs, providerID)
+		return found, nil
 	case sel.Latest:
 		query = fromIntegrations + `JOIN latest_pact_publications lp ON lp.provider_id = i.provider_id
 			AND lp.consumer_version_id = (SELECT MAX(lp2.consumer_version_id) FROM latest_pact_publications lp2
@@ -93,15 +92,10 @@ func (s *Store) SelectPacts(ctx context.Context, providerID int64, sel broker.Co
 	default:
 		return nil, fmt.Errorf("selector %+v selects nothing", sel)
 	}
-	if integrationDriven {
-		query += ` WHERE i.provider_id = ?`
-		args = append(args, providerID)
-		if sel.Consumer != "" {
-			query += ` AND c.name = ?`
-			args = append(args, sel.Consumer)
-		}
-	} else if sel.Consumer != "" {
-		query += ` WHERE c.name = ?`
+	query += ` WHERE i.provider_id = ?`
+	args = append(args, providerID)
+	if sel.Consumer != "" {
+		query += ` AND c.name = ?`
 		args = append(args, sel.Consumer)
 	}
 	var rows []candidateRow
@@ -109,6 +103,21 @@ func (s *Store) SelectPacts(ctx context.Context, providerID int64, sel broker.Co
 		return nil, translate(err)
 	}
 	return toCandidates(rows), nil
+}
+
+type runSource struct{ table, current string }
+
+// runSources are the tables that say what runs where: deployments, releases, or both.
+func runSources(sel broker.ConsumerVersionSelector) []runSource {
+	deployed := runSource{"deployed_versions", "undeployed_at"}
+	released := runSource{"released_versions", "support_ended_at"}
+	switch {
+	case sel.Deployed:
+		return []runSource{deployed}
+	case sel.Released:
+		return []runSource{released}
+	}
+	return []runSource{deployed, released}
 }
 
 // WIPCandidates starts from the provider's pacts published since the date (an index range)
@@ -123,26 +132,71 @@ func (s *Store) WIPCandidates(ctx context.Context, providerID int64, since time.
 			OR EXISTS (SELECT 1 FROM tags t WHERE t.version_id = lp.consumer_version_id
 				AND t.version_id = (SELECT MAX(t2.version_id) FROM tags t2 WHERE t2.pacticipant_id = t.pacticipant_id AND t2.name = t.name)))
 		ORDER BY lp.consumer_version_id`, providerID, since.UTC()).Scan(&rows).Error
-	return toCandidates(rows), translate(err)
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := toCandidates(rows)
+	if len(out) == 0 {
+		return out, nil
+	}
+	// Which branches and tags each candidate heads, for the notice that explains it.
+	ids := make([]int64, len(out))
+	for i, c := range out {
+		ids[i] = c.ConsumerVersion.ID
+	}
+	var heads []struct {
+		VersionID int64
+		Name      string
+		Kind      string
+	}
+	err = s.read(ctx).Raw(`SELECT head_version_id AS version_id, name, 'branch' AS kind FROM branches WHERE head_version_id IN ?
+		UNION ALL SELECT t.version_id, t.name, 'tag' AS kind FROM tags t WHERE t.version_id IN ?
+			AND t.version_id = (SELECT MAX(t2.version_id) FROM tags t2 WHERE t2.pacticipant_id = t.pacticipant_id AND t2.name = t.name)
+		ORDER BY name`, ids, ids).Scan(&heads).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	for i := range out {
+		for _, h := range heads {
+			if h.VersionID != out[i].ConsumerVersion.ID {
+				continue
+			}
+			if h.Kind == "branch" {
+				out[i].HeadOfBranches = append(out[i].HeadOfBranches, h.Name)
+			} else {
+				out[i].HeadOfTags = append(out[i].HeadOfTags, h.Name)
+			}
+		}
+	}
+	return out, nil
 }
 
+// VerifiedContents asks, per content, whether one successful verification outside WIP
+// exists: EXISTS stops at the first, however many verifications a content has.
 func (s *Store) VerifiedContents(ctx context.Context, providerID int64, pactVersionIDs []int64, c broker.VerifiedCriteria) (map[int64]bool, error) {
 	out := map[int64]bool{}
 	db := s.read(ctx)
+	exists := `SELECT 1 FROM verifications vf `
+	var args []any
+	switch {
+	case c.Branch != "":
+		exists += `JOIN branch_versions bv ON bv.version_id = vf.provider_version_id
+			JOIN branches b ON b.id = bv.branch_id AND b.pacticipant_id = ? AND b.name = ? `
+		args = append(args, providerID, c.Branch)
+	case c.Tag != "":
+		exists += `JOIN tags t ON t.version_id = vf.provider_version_id AND t.pacticipant_id = ? AND t.name = ? `
+		args = append(args, providerID, c.Tag)
+	}
+	exists += `WHERE vf.pact_version_id = pv.id AND vf.success = ? AND vf.wip = ?`
+	args = append(args, true, false)
+	if c.Before != nil {
+		exists += ` AND vf.created_at < ?`
+		args = append(args, c.Before.UTC())
+	}
 	err := inChunks(pactVersionIDs, func(chunk []int64) error {
-		q := db.Table("verifications vf").Distinct("vf.pact_version_id").
-			Where("vf.pact_version_id IN ? AND vf.provider_id = ? AND vf.success = ? AND vf.wip = ?", chunk, providerID, true, false)
-		switch {
-		case c.Branch != "":
-			q = q.Joins("JOIN branch_versions bv ON bv.version_id = vf.provider_version_id").
-				Joins("JOIN branches b ON b.id = bv.branch_id AND b.name = ?", c.Branch)
-		case c.Tag != "":
-			q = q.Joins("JOIN tags t ON t.version_id = vf.provider_version_id AND t.name = ?", c.Tag)
-		case c.Before != nil:
-			q = q.Where("vf.created_at < ?", c.Before.UTC())
-		}
 		var ids []int64
-		if err := q.Pluck("vf.pact_version_id", &ids).Error; err != nil {
+		if err := db.Raw(`SELECT pv.id FROM pact_versions pv WHERE pv.id IN ? AND EXISTS (`+exists+`)`,
+			append([]any{chunk}, args...)...).Scan(&ids).Error; err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -180,7 +234,7 @@ func (s *Store) ProviderTagFirstUsed(ctx context.Context, providerID int64, tag 
 func toCandidates(rows []candidateRow) []broker.VerifiableCandidate {
 	out := make([]broker.VerifiableCandidate, len(rows))
 	for i, r := range rows {
-		out[i] = broker.VerifiableCandidate{Consumer: r.Consumer, PactVersionID: r.PactVersionID, SHA: r.SHA, PublishedAt: r.PublishedAt,
+		out[i] = broker.VerifiableCandidate{Consumer: r.Consumer, PactVersionID: r.PactVersionID, SHA: r.SHA, PublishedAt: r.PublishedAt, Environment: r.Environment,
 			ConsumerVersion: broker.VersionRef{ID: r.VersionID, Number: r.VersionNumber, CreatedAt: r.VersionCreated}}
 	}
 	return out

@@ -55,8 +55,13 @@ func Open(ctx context.Context, database string, opts Options) (*Store, error) {
 	cfg := &gorm.Config{
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
-		Logger:                 logger.Discard,
-		NowFunc:                func() time.Time { return opts.Now().UTC() },
+		// The matrix and for-verification queries run many times with the same text:
+		// preparing them once per connection saves a third of a can-i-deploy's time.
+		PrepareStmt:        true,
+		PrepareStmtMaxSize: 512,
+		PrepareStmtTTL:     time.Hour,
+		Logger:             logger.Discard,
+		NowFunc:            func() time.Time { return opts.Now().UTC() },
 	}
 	s := &Store{now: func() time.Time { return opts.Now().UTC().Truncate(time.Microsecond) }, log: opts.Logger}
 	var err error
@@ -91,6 +96,17 @@ func Open(ctx context.Context, database string, opts Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
+	}
+	if s.dialect == "sqlite" {
+		// SQLite plans joins from statistics it only has after ANALYZE; without them it can
+		// pick an index that reads a provider's whole history. A sampling limit keeps this
+		// well under a second on a large database. (PostgreSQL's autovacuum analyses itself.)
+		if err := s.db.WithContext(ctx).Exec("PRAGMA analysis_limit=1000").Error; err != nil {
+			return nil, fmt.Errorf("analyse the database: %w", err)
+		}
+		if err := s.db.WithContext(ctx).Exec("ANALYZE").Error; err != nil {
+			return nil, fmt.Errorf("analyse the database: %w", err)
+		}
 	}
 	return s, nil
 }
