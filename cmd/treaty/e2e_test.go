@@ -87,6 +87,10 @@ func TestScripts(t *testing.T) {
 					"broker-stop":  cmdBrokerStop,
 					"http-get":     cmdHTTPGet,
 					"jsonpath":     cmdJSONPath,
+					// e2e_cmds_test.go
+					"http-post":      cmdHTTPPost,
+					"exec-status":    cmdExecStatus,
+					"provider-start": cmdProviderStart,
 				},
 				RequireExplicitExec: true,
 				RequireUniqueNames:  true,

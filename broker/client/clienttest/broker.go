@@ -3,7 +3,8 @@
 // reference broker's (see fixtures/), recording every request it receives.
 //
 // It knows the pacticipants Foo and Bar, Foo's version 1.0.0, and the environments
-// production and test. Tests change an answer with Respond.
+// production and test; its matrix says Foo 1.0.0 can be deployed. Tests change an answer
+// with Respond, or give a series of answers with RespondInTurn.
 package clienttest
 
 import (
@@ -67,12 +68,13 @@ type Broker struct {
 
 	mu       sync.Mutex
 	routes   map[string]Response
+	turns    map[string][]Response // answers still to give, before routes' answer
 	requests []Request
 }
 
 // NewBroker starts a broker that is closed when the test ends.
 func NewBroker(t testing.TB) *Broker {
-	b := &Broker{routes: defaultRoutes()}
+	b := &Broker{routes: defaultRoutes(), turns: map[string][]Response{}}
 	b.Server = httptest.NewServer(http.HandlerFunc(b.serve))
 	t.Cleanup(b.Close)
 	return b
@@ -83,6 +85,19 @@ func (b *Broker) Respond(route string, status int, body string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.routes[route] = Response{Status: status, Body: body}
+	delete(b.turns, route)
+}
+
+// RespondInTurn gives the answers to route one request after the other; the last answers
+// every request after it. A poll that must see an answer change uses it.
+func (b *Broker) RespondInTurn(route string, answers ...Response) {
+	if len(answers) == 0 {
+		panic("clienttest: RespondInTurn needs an answer")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.routes[route] = answers[len(answers)-1]
+	b.turns[route] = append([]Response(nil), answers[:len(answers)-1]...)
 }
 
 // Requests returns the requests received so far, in order.
@@ -106,7 +121,12 @@ func (b *Broker) serve(w http.ResponseWriter, r *http.Request) {
 	req := Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: string(body)}
 	b.mu.Lock()
 	b.requests = append(b.requests, req)
-	resp, ok := b.routes[r.Method+" "+req.Path]
+	route := r.Method + " " + req.Path
+	resp, ok := b.routes[route]
+	if turns := b.turns[route]; len(turns) > 0 {
+		resp, ok = turns[0], true
+		b.turns[route] = turns[1:]
+	}
 	b.mu.Unlock()
 	if !ok {
 		resp = Response{Status: http.StatusNotFound, Body: `{"error": "No resource found at ` + req.Path + `"}`}
@@ -146,5 +166,6 @@ func defaultRoutes() map[string]Response {
 		"GET /environments/" + ProductionUUID + "/deployed-versions/currently-deployed": ok("currently-deployed-none.json"),
 		"GET /environments/" + TestUUID + "/released-versions/currently-supported":      ok("currently-supported-none.json"),
 		"PATCH /released-versions/aa3adecf-cfc5-4653-a4e3-f1861092f8e0":                 ok("released-version-support-ended.json"),
+		"GET /matrix": ok("matrix-deployable.json"),
 	}
 }
