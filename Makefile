@@ -1,8 +1,10 @@
 # Treaty — developer and CI entry points.
 #
-#   make setup     install pinned Pact tooling into .tools/ (npm pack; no-op when done)
+#   make setup     install pinned Pact tooling into .tools/ (npm pack) and, as root, Debian's
+#                  chromium for the browser tests (apt-get); a no-op when done
 #   make build     build bin/treaty
 #   make run       build and serve on 127.0.0.1:9292 (extra flags: make run ARGS=--no-demo)
+#   make demo      play the seed's story against the running broker (make run's, or PACT_BROKER_BASE_URL)
 #   make test      go vet + go test -race (set TREATY_TEST_POSTGRES_DSN to include PostgreSQL)
 #   make bench     run benchmarks
 #   make lint      gofmt + go vet
@@ -39,7 +41,7 @@ cd $(ROOT); if [[ -z "$$($(GO) list -e ./... 2>/dev/null)" ]]; then \
   else set -x; $(1); fi
 endef
 
-.PHONY: setup build run test bench lint clean postgres postgres-stop
+.PHONY: setup build run demo test bench lint clean postgres postgres-stop
 
 setup:
 	@$(ROOT)/.ci/install-tools.sh
@@ -49,6 +51,10 @@ build: setup
 
 run: build
 	cd $(ROOT) && ./bin/treaty serve --listen 127.0.0.1:9292 --database treaty.db $(ARGS)
+
+# Built rather than `go run`, whose own "exit status N" line would trail the demo's message.
+demo: setup
+	cd $(ROOT) && $(GO) build -o bin/treaty-demo ./examples/demo && ./bin/treaty-demo $(ARGS)
 
 test: setup
 	@$(call go_pkgs,$(GO) vet ./...)

@@ -11,6 +11,10 @@ import (
 // ProviderState is the state an interaction expects, with its parameters.
 type ProviderState = models.ProviderState
 
+// ProviderStateResponse is what a state handler returns: values offered to the interaction
+// (nil when it offers none).
+type ProviderStateResponse = models.ProviderStateResponse
+
 // StateHandler sets up (setup true) or tears down a provider state before or after an
 // interaction; what it returns is offered to the interaction as values.
 type StateHandler = models.StateHandler
@@ -50,7 +54,7 @@ func VerifyProvider(t *testing.T, opts Options, handlers StateHandlers) {
 		ProviderTags:               opts.ProviderTags,
 		BuildURL:                   opts.BuildURL,
 		ProviderStatesSetupURL:     opts.StateChangeURL,
-		StateHandlers:              handlers,
+		StateHandlers:              withStateParams(handlers),
 		RequestTimeout:             opts.RequestTimeout,
 		DisableColoredOutput:       true,
 	}
@@ -64,4 +68,20 @@ func VerifyProvider(t *testing.T, opts Options, handlers StateHandlers) {
 	if err := provider.NewVerifier().VerifyProvider(t, req); err != nil {
 		t.Errorf("pact verification of %s failed: %v", opts.Provider, err)
 	}
+}
+
+// withStateParams hands each handler the state's parameters as the consumer wrote them. The
+// engine sends {"state", "params", "action"}; pact-go passes the handler everything but state
+// and action, so the parameters would arrive nested under "params".
+func withStateParams(handlers StateHandlers) StateHandlers {
+	out := make(StateHandlers, len(handlers))
+	for name, h := range handlers {
+		out[name] = func(setup bool, s ProviderState) (ProviderStateResponse, error) {
+			if nested, ok := s.Parameters["params"].(map[string]any); ok && len(s.Parameters) == 1 {
+				s.Parameters = nested
+			}
+			return h(setup, s)
+		}
+	}
+	return out
 }

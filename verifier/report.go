@@ -8,13 +8,13 @@ import (
 	"strings"
 )
 
-// WriteText prints the report for a person: per consumer, each interaction with ok or its
+// WriteText prints the report for a person: per pact, each interaction with ok or its
 // mismatches (expected and actual, at which JSON path), then a summary.
 func (r *Report) WriteText(w io.Writer) {
-	consumer := "\x00"
+	consumer, pact := "\x00", -1
 	for _, i := range r.Interactions {
-		if i.Consumer != consumer {
-			consumer = i.Consumer
+		if i.Consumer != consumer || i.pact != pact {
+			consumer, pact = i.Consumer, i.pact
 			fmt.Fprintf(w, "\n%s → %s\n", orUnknown(consumer), r.Provider)
 		}
 		given := ""

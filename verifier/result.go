@@ -34,6 +34,8 @@ type InteractionResult struct {
 	Duration    string     `json:"duration,omitempty"`
 	Error       string     `json:"error,omitempty"` // the request itself failed (state change, connection)
 	Mismatches  []Mismatch `json:"mismatches,omitempty"`
+
+	pact int // which of the run's pacts it is in, counting from 1 (0: unknown)
 }
 
 // Mismatch is one difference between what the pact expects and what the provider answered.
@@ -108,18 +110,20 @@ func parseEngineResult(provider string, raw []byte) (*Report, error) {
 	}
 	type located struct {
 		consumer string
+		pact     int
 		states   []string
 	}
 	var places []located
-	consumer := ""
+	consumer, pact := "", 0
 	for _, block := range er.Output {
 		for _, line := range strings.Split(block, "\n") {
 			if m := pactHeader.FindStringSubmatch(line); m != nil {
 				consumer = m[1]
+				pact++
 				continue
 			}
 			if interactionLine.MatchString(line) {
-				places = append(places, located{consumer: consumer})
+				places = append(places, located{consumer: consumer, pact: pact})
 				continue
 			}
 			if m := givenLine.FindStringSubmatch(line); m != nil && len(places) > 0 {
@@ -133,18 +137,23 @@ func parseEngineResult(provider string, raw []byte) (*Report, error) {
 	for i, ir := range er.InteractionResults {
 		res := InteractionResult{Description: ir.Description, Duration: ir.Duration, Status: StatusOK}
 		if i < len(places) {
-			res.Consumer, res.States = places[i].consumer, places[i].states
+			res.Consumer, res.States, res.pact = places[i].consumer, places[i].states, places[i].pact
 		}
+		// Several pacts of one consumer may hold interactions with the same description (a
+		// main branch's pact and a work-in-progress one): an interaction the engine says
+		// passed takes none of the errors filed under that description.
 		key := errorKey(res.Consumer, res.Description)
-		if e, ok := failures[key]; ok && len(e) > 0 {
+		switch {
+		case passed(ir.Result):
+		case len(failures[key]) > 0:
 			res.Status = StatusFailed
-			fillFailure(&res, e[0])
-			failures[key] = e[1:]
-		} else if e, ok := pending[key]; ok && len(e) > 0 {
+			fillFailure(&res, failures[key][0])
+			failures[key] = failures[key][1:]
+		case len(pending[key]) > 0:
 			res.Status = StatusPending
-			fillFailure(&res, e[0])
-			pending[key] = e[1:]
-		} else if ir.Result != "" && ir.Result != "Ok" && ir.Result != "OK" {
+			fillFailure(&res, pending[key][0])
+			pending[key] = pending[key][1:]
+		case ir.Result != "":
 			res.Status = StatusFailed
 			res.Error = "the engine reported " + ir.Result
 		}
@@ -152,6 +161,9 @@ func parseEngineResult(provider string, raw []byte) (*Report, error) {
 	}
 	return rep, nil
 }
+
+// passed reports whether an interaction result says the interaction verified.
+func passed(result string) bool { return result == "OK" || result == "Ok" }
 
 func errorKey(consumer, description string) string { return consumer + "\x00" + description }
 

@@ -157,10 +157,31 @@ func Verify(ctx context.Context, opts Options, progress io.Writer) (*Report, err
 		return nil, err
 	}
 	rep.Duration = time.Since(start)
+	explainStateFailures(rep, opts.StateChangeURL)
 	if code == 0 {
 		rep.Success = true
 	}
 	return rep, nil
+}
+
+// stateSetupFailed is the engine's whole account of a provider state it could not set up.
+const stateSetupFailed = "One or more of the setup state change handlers has failed"
+
+// explainStateFailures says which states and which endpoint a failed state set-up concerned:
+// the engine only says that one failed.
+func explainStateFailures(rep *Report, stateURL string) {
+	for i := range rep.Interactions {
+		ir := &rep.Interactions[i]
+		if ir.Error != stateSetupFailed {
+			continue
+		}
+		states := make([]string, len(ir.States))
+		for j, s := range ir.States {
+			states[j] = strconv.Quote(s)
+		}
+		ir.Error = fmt.Sprintf("the provider state %s could not be set up: the state change endpoint %s failed or did not answer 2xx (%s)",
+			strings.Join(states, ", "), stateURL, ir.Error)
+	}
 }
 
 func checkPactFile(path, provider string) error {
@@ -198,6 +219,11 @@ func checkBroker(ctx context.Context, opts Options) error {
 	}
 	res, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
 	if err != nil {
+		// *url.Error repeats the method and URL; the base URL says enough.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return &UnreachableError{What: "broker", URL: base, Err: err}
 	}
 	defer res.Body.Close()

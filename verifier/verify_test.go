@@ -110,7 +110,10 @@ func TestVerifyPactFile(t *testing.T) {
 					t.Errorf("text report lacks %q:\n%s", want, text.String())
 				}
 			}
-			if !tc.provider.failState && len(tc.provider.states) == 0 {
+			tc.provider.mu.Lock()
+			calls := len(tc.provider.states)
+			tc.provider.mu.Unlock()
+			if !tc.provider.failState && calls == 0 {
 				t.Error("the state change endpoint was never called")
 			}
 		})
