@@ -37,8 +37,9 @@ const (
 // pacts it must verify reads, it does not write.
 var forVerification = regexp.MustCompile(`^/pacts/provider/[^/]+/for-verification$`)
 
-// publicPaths answer without credentials: probes and the metrics scrape.
-var publicPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+// publicPaths answer without credentials: probes, the metrics scrape, and GitHub's
+// deployment protection rule webhook, which proves itself with its HMAC signature instead.
+var publicPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/gates/github": true}
 
 func (s *Server) authenticate(c *gin.Context) {
 	if !s.cfg.Auth.Enabled() || publicPaths[c.Request.URL.Path] {

@@ -71,6 +71,7 @@ func (s *Server) routes() {
 	e.GET("/can-i-deploy", s.canIDeploy)
 
 	s.webhookRoutes()
+	s.gateRoutes()
 
 	e.GET("/integrations", s.integrations)
 	e.DELETE("/integrations/provider/:provider/consumer/:consumer", s.deleteIntegration)

@@ -27,6 +27,8 @@ type Config struct {
 	Gatherer prometheus.Gatherer
 	// Webhooks holds the webhook allow-lists and the sender of test executions.
 	Webhooks WebhookConfig
+	// Gates configures the release gates' API (gates.go).
+	Gates GatesConfig
 }
 
 // Server holds the handlers' dependencies.

@@ -203,5 +203,148 @@ CREATE TABLE webhook_executions (
 	created_at {{ts}} NOT NULL
 );
 CREATE INDEX webhook_executions_triggered ON webhook_executions (triggered_webhook_id, id)
+`}, {4, "release gates", `
+CREATE TABLE gate_candidates (
+	version_id {{id}} PRIMARY KEY REFERENCES versions(id) ON DELETE CASCADE,
+	author TEXT NOT NULL DEFAULT '',
+	build_url TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE TABLE gate_artifacts (
+	id {{pk}},
+	version_id {{id}} NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	tag TEXT NOT NULL DEFAULT '',
+	digest TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL,
+	UNIQUE (version_id, name)
+);
+CREATE TABLE gate_facts (
+	id {{pk}},
+	version_id {{id}} NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+	name TEXT NOT NULL,
+	environment_id {{id}} REFERENCES environments(id) ON DELETE CASCADE,
+	status TEXT NOT NULL,
+	counts TEXT,
+	format TEXT NOT NULL DEFAULT '',
+	digest TEXT NOT NULL DEFAULT '',
+	url TEXT NOT NULL DEFAULT '',
+	recorded_by TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX gate_facts_version ON gate_facts (version_id, id);
+CREATE INDEX gate_facts_environment ON gate_facts (environment_id);
+CREATE TABLE gate_reviews (
+	id {{pk}},
+	version_id {{id}} NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+	environment_id {{id}} NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+	decision TEXT NOT NULL,
+	reviewer TEXT NOT NULL,
+	comment TEXT NOT NULL DEFAULT '',
+	digest TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX gate_reviews_version ON gate_reviews (version_id, id);
+CREATE INDEX gate_reviews_environment ON gate_reviews (environment_id);
+CREATE TABLE gate_holds (
+	id {{pk}},
+	environment_id {{id}} NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+	pacticipant_id {{id}} REFERENCES pacticipants(id) ON DELETE CASCADE,
+	held_by TEXT NOT NULL,
+	reason TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	released_by TEXT,
+	released_at {{ts}}
+);
+CREATE UNIQUE INDEX gate_holds_active ON gate_holds (environment_id, COALESCE(pacticipant_id, 0)) WHERE released_at IS NULL;
+CREATE INDEX gate_holds_pacticipant ON gate_holds (pacticipant_id);
+CREATE TABLE gate_policies (
+	version INTEGER PRIMARY KEY,
+	document TEXT NOT NULL,
+	digest TEXT NOT NULL,
+	applied_by TEXT NOT NULL DEFAULT '',
+	comment TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL
+);
+CREATE TABLE gate_decisions (
+	id {{id}} PRIMARY KEY,
+	pacticipant TEXT NOT NULL,
+	version TEXT NOT NULL,
+	environment TEXT NOT NULL DEFAULT '',
+	transition TEXT NOT NULL,
+	result TEXT NOT NULL,
+	policy_version INTEGER NOT NULL,
+	body TEXT NOT NULL,
+	prev_hash TEXT NOT NULL UNIQUE,
+	hash TEXT NOT NULL UNIQUE,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX gate_decisions_candidate ON gate_decisions (pacticipant, version, id);
+CREATE INDEX gate_decisions_environment ON gate_decisions (environment, id);
+CREATE TABLE gate_waits (
+	id {{pk}},
+	kind TEXT NOT NULL,
+	wait_key TEXT NOT NULL,
+	pacticipant TEXT NOT NULL,
+	version TEXT NOT NULL,
+	environment TEXT NOT NULL,
+	payload TEXT NOT NULL,
+	state TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_check_at {{ts}},
+	claimed_until {{ts}},
+	nudges INTEGER NOT NULL DEFAULT 0,
+	claimed_nudges INTEGER NOT NULL DEFAULT 0,
+	last_decision {{id}},
+	message TEXT NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL,
+	UNIQUE (kind, wait_key)
+);
+CREATE INDEX gate_waits_due ON gate_waits (kind, next_check_at) WHERE next_check_at IS NOT NULL;
+CREATE INDEX gate_waits_candidate ON gate_waits (pacticipant, version) WHERE next_check_at IS NOT NULL
+`}, {5, "indexes for pacts for verification", `
+CREATE INDEX deployed_versions_current_pacticipant ON deployed_versions (pacticipant_id, environment_id) WHERE undeployed_at IS NULL;
+CREATE INDEX released_versions_current_pacticipant ON released_versions (pacticipant_id, environment_id) WHERE support_ended_at IS NULL;
+CREATE INDEX verifications_success ON verifications (pact_version_id, success, wip, created_at)
+`}, {6, "provider contracts", `
+CREATE TABLE provider_contract_versions (
+	id {{pk}},
+	provider_id {{id}} NOT NULL REFERENCES pacticipants(id) ON DELETE CASCADE,
+	sha TEXT NOT NULL,
+	content TEXT NOT NULL,
+	content_type TEXT NOT NULL DEFAULT '',
+	specification TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	UNIQUE (provider_id, sha)
+);
+CREATE TABLE provider_contract_publications (
+	id {{pk}},
+	provider_id {{id}} NOT NULL REFERENCES pacticipants(id) ON DELETE CASCADE,
+	provider_version_id {{id}} NOT NULL UNIQUE REFERENCES versions(id) ON DELETE CASCADE,
+	contract_version_id {{id}} NOT NULL REFERENCES provider_contract_versions(id) ON DELETE CASCADE,
+	self_verified BOOLEAN,
+	self_verification TEXT,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX provider_contract_publications_provider ON provider_contract_publications (provider_id, provider_version_id);
+CREATE INDEX provider_contract_publications_contract ON provider_contract_publications (contract_version_id);
+CREATE TABLE contract_comparisons (
+	id {{pk}},
+	pact_version_id {{id}} NOT NULL REFERENCES pact_versions(id) ON DELETE CASCADE,
+	contract_version_id {{id}} NOT NULL REFERENCES provider_contract_versions(id) ON DELETE CASCADE,
+	profile TEXT NOT NULL,
+	success BOOLEAN NOT NULL,
+	errors INTEGER NOT NULL,
+	warnings INTEGER NOT NULL,
+	summary TEXT NOT NULL,
+	results TEXT NOT NULL,
+	created_at {{ts}} NOT NULL,
+	UNIQUE (contract_version_id, pact_version_id, profile)
+);
+CREATE INDEX contract_comparisons_pact_version ON contract_comparisons (pact_version_id)
 `},
 }

@@ -44,6 +44,8 @@ type serveOptions struct {
 	webhookRetries      string
 	webhookTimeout      time.Duration
 	webhookPollInterval time.Duration
+
+	gates gateServeOptions // serve_gates.go
 }
 
 func init() { register(newServeCmd) }
@@ -87,6 +89,7 @@ database is filled with demo data unless --no-demo is given.`,
 	f.DurationVar(&o.webhookTimeout, "webhook-timeout", envDuration("TREATY_WEBHOOK_TIMEOUT", 15*time.Second), "time limit of one webhook attempt (TREATY_WEBHOOK_TIMEOUT)")
 	f.DurationVar(&o.webhookPollInterval, "webhook-poll-interval", envDuration("TREATY_WEBHOOK_POLL_INTERVAL", time.Second),
 		"how often the database is checked for due webhook deliveries (TREATY_WEBHOOK_POLL_INTERVAL)")
+	o.gates.addFlags(f)
 	return cmd
 }
 
@@ -134,12 +137,17 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command) error {
 		collectors.NewDBStatsCollector(sqlDB, "treaty"))
 	sender := webhooks.NewSender(webhooks.Policy{Schemes: o.webhookSchemes, Hosts: o.webhookHosts, Methods: o.webhookMethods},
 		webhooks.SenderOptions{Timeout: o.webhookTimeout, UserAgent: "Treaty/" + Version})
+	gatesCfg, waiter, err := o.gates.config(st, log, o.baseURL)
+	if err != nil {
+		return err
+	}
 	srv := api.New(st, log, api.Config{
 		BaseURL:      o.baseURL,
 		MaxBodyBytes: o.maxBodyBytes,
 		Registerer:   reg,
 		Auth:         api.AuthConfig{BasicWrite: o.basicAuth, BasicRead: o.readBasicAuth, WriteTokens: o.writeTokens, ReadTokens: o.readTokens},
 		Webhooks:     api.WebhookConfig{Sender: sender},
+		Gates:        gatesCfg,
 	})
 
 	ln, err := net.Listen("tcp", o.listen)
@@ -161,6 +169,7 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command) error {
 		defer close(workerDone)
 		worker.Run(workerCtx)
 	}()
+	gatesDone := o.gates.run(workerCtx, waiter)
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -170,6 +179,7 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command) error {
 	case err := <-errc:
 		stopWorker()
 		<-workerDone
+		<-gatesDone
 		return err
 	case <-ctx.Done():
 	}
@@ -185,6 +195,7 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command) error {
 	}
 	select {
 	case <-workerDone:
+		<-gatesDone
 	case <-shutdownCtx.Done():
 		// An attempt outlived the shutdown timeout: its claim expires and another worker
 		// (or this broker, restarted) sends it again.
