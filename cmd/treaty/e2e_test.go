@@ -91,6 +91,9 @@ func TestScripts(t *testing.T) {
 					"http-post":      cmdHTTPPost,
 					"exec-status":    cmdExecStatus,
 					"provider-start": cmdProviderStart,
+					// e2e_webhook_test.go
+					"receiver-start": cmdReceiverStart,
+					"receiver-wait":  cmdReceiverWait,
 				},
 				RequireExplicitExec: true,
 				RequireUniqueNames:  true,
@@ -148,10 +151,11 @@ type brokerProcess struct {
 	logPath  string // the process's stdout and stderr, $WORK/broker.log
 	url      string
 
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed once the process has been waited for
-	waitErr error
-	stopped bool
+	cmd       *exec.Cmd
+	exited    chan struct{} // closed once the process has been waited for
+	waitErr   error
+	stopped   bool
+	logOffset int // where this run's lines start in the log: a script may restart its broker
 }
 
 // setupBroker prepares a script's broker and makes sure it never outlives the script: a script
@@ -189,8 +193,13 @@ func cmdBrokerStart(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("unsupported: ! broker-start")
 	}
 	b := brokerOf(ts)
-	if b.cmd != nil {
+	if b.cmd != nil && !b.stopped {
 		ts.Fatalf("broker-start: a broker is already running at %s", b.url)
+	}
+	// A restart keeps the database and the log; the new run's address comes after the old lines.
+	b.cmd, b.url, b.stopped = nil, "", false
+	if fi, err := os.Stat(b.logPath); err == nil {
+		b.logOffset = int(fi.Size())
 	}
 	treaty, err := exec.LookPath("treaty") // the test binary itself, installed by testscript.Main
 	ts.Check(err)
@@ -241,8 +250,8 @@ func (b *brokerProcess) waitReady(timeout time.Duration) error {
 		default:
 		}
 		if b.url == "" {
-			if log, err := os.ReadFile(b.logPath); err == nil {
-				if m := servingLine.FindSubmatch(log); m != nil {
+			if log, err := os.ReadFile(b.logPath); err == nil && len(log) >= b.logOffset {
+				if m := servingLine.FindSubmatch(log[b.logOffset:]); m != nil {
 					b.url = string(m[1])
 				}
 			}
