@@ -88,14 +88,28 @@ type MatrixPact struct {
 	CreatedAt       time.Time
 }
 
-// MatrixVerification is a provider version's result for a pact's content.
+// MatrixVerification is a provider version's result for a pact's content: one it published
+// after replaying the pact (Kind VerificationPact), or the broker's comparison of the pact
+// with the provider version's OpenAPI document (Kind VerificationBidirectional), whose
+// Success needs both Compatible and a successful self-verification.
 type MatrixVerification struct {
-	ID              int64
+	ID              int64 // the verification's, or the comparison's
 	PactVersionID   int64
 	ProviderVersion VersionRef
 	Success         bool
 	VerifiedAt      time.Time
+	Kind            string // VerificationPact ("" reads as it) or VerificationBidirectional
+
+	// For bidirectional results: whether the pact is compatible with the document (and, when
+	// not, the first findings in a line), and whether its self-verification succeeded (nil:
+	// no results were published).
+	Compatible   bool
+	Findings     string
+	SelfVerified *bool
 }
+
+// IsBidirectional reports whether the result is the comparison with a provider contract.
+func (v *MatrixVerification) IsBidirectional() bool { return v.Kind == VerificationBidirectional }
 
 // VersionCriteria describe which versions of a pacticipant a selector means.
 type VersionCriteria struct {
@@ -125,6 +139,11 @@ type MatrixData interface {
 	// MatrixVerifications are the results for the pact contents by the provider versions
 	// (any version when nil); latestOnly keeps the latest per content and provider version.
 	MatrixVerifications(ctx context.Context, pactVersionIDs, providerVersionIDs []int64, latestOnly bool) ([]MatrixVerification, error)
+	// MatrixComparisons are the bidirectional results for the pact contents with the provider
+	// versions (every version of the pacts' providers when nil) that published a provider
+	// contract: one per pact content and provider version, of Kind VerificationBidirectional.
+	// Pairs never compared before are compared now, and the results stored.
+	MatrixComparisons(ctx context.Context, pactVersionIDs, providerVersionIDs []int64) ([]MatrixVerification, error)
 }
 
 // PactRowsQuery selects pacts for the matrix: of the consumer versions with the providers,
@@ -505,6 +524,9 @@ func (m *matrix) buildRows() error {
 	type key struct{ pactVersion, providerVersion int64 }
 	latest := map[key]*MatrixVerification{}
 	byContent := map[int64][]*MatrixVerification{}
+	// Bidirectional results: at most one per pact content and provider version.
+	compared := map[key]*MatrixVerification{}
+	comparedByContent := map[int64][]*MatrixVerification{}
 	for _, batch := range []struct {
 		pacts    []int64
 		versions []int64
@@ -518,11 +540,26 @@ func (m *matrix) buildRows() error {
 		}
 		for i := range found {
 			v := &found[i]
+			if v.Kind == "" {
+				v.Kind = VerificationPact
+			}
 			k := key{v.PactVersionID, v.ProviderVersion.ID}
 			if cur := latest[k]; cur == nil || v.ID > cur.ID {
 				latest[k] = v
 			}
 			byContent[v.PactVersionID] = append(byContent[v.PactVersionID], v)
+		}
+		comparisons, err := m.data.MatrixComparisons(m.ctx, batch.pacts, batch.versions)
+		if err != nil {
+			return err
+		}
+		for i := range comparisons {
+			v := &comparisons[i]
+			k := key{v.PactVersionID, v.ProviderVersion.ID}
+			if compared[k] == nil {
+				compared[k] = v
+				comparedByContent[v.PactVersionID] = append(comparedByContent[v.PactVersionID], v)
+			}
 		}
 	}
 
@@ -531,7 +568,7 @@ func (m *matrix) buildRows() error {
 		for _, pact := range pacts[[2]int64{in.consumer.ID, in.provider.ID}] {
 			row := MatrixRow{Consumer: in.consumer.Name, Provider: in.provider.Name, ConsumerVersion: pact.ConsumerVersion, Pact: pact}
 			if ps.all {
-				vs := byContent[pact.PactVersionID]
+				vs := withComparisons(byContent[pact.PactVersionID], comparedByContent[pact.PactVersionID])
 				if len(vs) == 0 {
 					m.rows = append(m.rows, row)
 				}
@@ -550,7 +587,8 @@ func (m *matrix) buildRows() error {
 			for i := range ps.versions {
 				r := row
 				r.ProviderVersion = &ps.versions[i]
-				r.Verification = latest[key{pact.PactVersionID, ps.versions[i].ID}]
+				k := key{pact.PactVersionID, ps.versions[i].ID}
+				r.Verification = eitherResult(latest[k], compared[k])
 				m.rows = append(m.rows, r)
 			}
 		}
@@ -559,6 +597,54 @@ func (m *matrix) buildRows() error {
 	m.rows = filterSuccess(m.rows, m.q.Success)
 	sortRows(m.rows)
 	return nil
+}
+
+// eitherResult picks a provider version's result for a pact content: it is compatible when
+// it verified the pact or when the pact is compatible with its provider contract (whose
+// self-verification succeeded), so a success of either kind wins; then a failed verification,
+// then a failed comparison.
+func eitherResult(verified, compared *MatrixVerification) *MatrixVerification {
+	switch {
+	case verified != nil && verified.Success:
+		return verified
+	case compared != nil && compared.Success:
+		return compared
+	case verified != nil:
+		return verified
+	}
+	return compared
+}
+
+// withComparisons adds a content's bidirectional results to its verifications, by the same
+// rule as eitherResult: a provider version's successful comparison replaces its failed
+// verifications, a failed one counts only where the version verified nothing.
+func withComparisons(verified, compared []*MatrixVerification) []*MatrixVerification {
+	if len(compared) == 0 {
+		return verified
+	}
+	succeeded, tried := map[int64]bool{}, map[int64]bool{}
+	for _, v := range verified {
+		tried[v.ProviderVersion.ID] = true
+		succeeded[v.ProviderVersion.ID] = succeeded[v.ProviderVersion.ID] || v.Success
+	}
+	replaced := map[int64]bool{}
+	var out []*MatrixVerification
+	for _, c := range compared {
+		pv := c.ProviderVersion.ID
+		switch {
+		case !tried[pv]:
+			out = append(out, c)
+		case c.Success && !succeeded[pv]:
+			replaced[pv] = true
+			out = append(out, c)
+		}
+	}
+	for _, v := range verified {
+		if !replaced[v.ProviderVersion.ID] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // latestBy keeps, per group, the row of the latest provider version (an unverified row of the
@@ -780,7 +866,14 @@ func (m *matrix) summarise(ignoreWarnings []string) *MatrixResult {
 		}
 		for _, group := range [][]MatrixRow{considered, ignoredRows} {
 			for _, r := range group {
-				if s := r.Success(); s != nil && !*s {
+				s := r.Success()
+				switch {
+				case s == nil || *s:
+				case r.Verification.IsBidirectional():
+					for _, text := range m.bidirectionalFailures(r) {
+						addErr(r.Ignored, text)
+					}
+				default:
 					addErr(r.Ignored, fmt.Sprintf("The verification for the pact between %s and %s failed",
 						m.describe(r.Consumer, &r.ConsumerVersion), m.describe(r.Provider, r.ProviderVersion)))
 				}
@@ -814,6 +907,29 @@ func (m *matrix) summarise(ignoreWarnings []string) *MatrixResult {
 		res.Rows = res.Rows[:m.q.Limit]
 	}
 	return res
+}
+
+// bidirectionalFailures says which checks of a failed bidirectional row failed: the pact's
+// compatibility with the provider contract, the contract's self-verification, or both.
+func (m *matrix) bidirectionalFailures(r MatrixRow) []string {
+	v := r.Verification
+	contract := fmt.Sprintf("the OpenAPI document of version %s of %s", v.ProviderVersion.Number, r.Provider)
+	var out []string
+	if !v.Compatible {
+		text := fmt.Sprintf("The pact between %s and %s is not compatible with %s",
+			m.describe(r.Consumer, &r.ConsumerVersion), m.describe(r.Provider, r.ProviderVersion), contract)
+		if v.Findings != "" {
+			text += ": " + v.Findings
+		}
+		out = append(out, text)
+	}
+	switch {
+	case v.SelfVerified == nil:
+		out = append(out, fmt.Sprintf("No self-verification results were published for %s", contract))
+	case !*v.SelfVerified:
+		out = append(out, fmt.Sprintf("The self-verification of %s failed", contract))
+	}
+	return out
 }
 
 func (m *matrix) hasRow(in integration) bool {

@@ -100,6 +100,7 @@ type Store interface {
 
 	MatrixData
 	ForVerificationData
+	ProviderContracts
 }
 
 // ListQuery pages and filters a list. Page numbers start at 1; Size 0 means everything.

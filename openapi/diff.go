@@ -91,12 +91,19 @@ func levelRank(l string) int {
 
 var statusArg = regexp.MustCompile(`^(?:[1-5](?:\d\d|XX|xx)|default)$`)
 
+// compositionSegment is how oasdiff names a property reached through a composition:
+// "allOf[#/components/schemas/Charge]/transaction_id". A pact body has no such level.
+var compositionSegment = regexp.MustCompile(`(?:allOf|oneOf|anyOf)\[[^\]]*\]/?`)
+
 // subjects reads what a change is about from its rule's arguments: a response status, and
 // the first property or parameter name (oasdiff writes nested properties as "a/items/b";
 // later arguments are old and new values).
 func subjects(args []any) (status, field string) {
 	for _, a := range args {
 		s, ok := a.(string)
+		if ok {
+			s = strings.TrimSuffix(compositionSegment.ReplaceAllString(s, ""), "/")
+		}
 		if !ok || s == "" {
 			continue
 		}

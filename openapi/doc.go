@@ -11,6 +11,9 @@
 //     switches.
 //   - Diff lists oasdiff's changes between two documents; ChangesTouchingPacts keeps those
 //     that touch what given pacts use.
+//   - SelfVerify checks a running provider against its own document: each operation is
+//     called with a request built from the document's examples, and request and response
+//     are validated with kin-openapi's openapi3filter (a provider's self-verification).
 //
 // A Document indexes itself on first use (router, merged parameters, compiled patterns,
 // merged allOf views), and comparisons share that index, so comparing many pacts with one

@@ -47,9 +47,11 @@ func (s *Server) index(c *gin.Context) {
 		"beta:provider-pacts-for-verification":               Link{Href: b + "/pacts/provider/{provider}/for-verification", Name: "beta", Title: "DEPRECATED - please use pb:provider-pacts-for-verification", Templated: true},
 		"pb:environments":                                    l("/environments", "Environments"),
 		"pb:environment":                                     t("/environments/{uuid}", "Environment"),
+		"pf:publish-provider-contract":                       t("/provider-contracts/provider/{provider}/publish", "Publish a provider contract (an OpenAPI document)"),
 		"curies": []obj{
 			{"name": "pb", "href": b + "/doc/{rel}?context=index", "templated": true},
 			{"name": "beta", "href": b + "/doc/{rel}?context=index", "templated": true},
+			{"name": "pf", "href": b + "/doc/{rel}?context=index", "templated": true},
 		},
 	}
 	render(c, http.StatusOK, obj{"_links": links})

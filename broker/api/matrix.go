@@ -238,10 +238,16 @@ func (u urls) renderMatrixRow(r broker.MatrixRow) matrixRowJSON {
 			Href: u.pactVersion(r.Consumer, r.Provider, r.ConsumerVersion.Number)}}},
 		Ignored: r.Ignored,
 	}
-	if v := r.Verification; v != nil {
+	switch v := r.Verification; {
+	case v == nil:
+	case v.IsBidirectional():
+		row.VerificationResult = &matrixVerificationJSON{Success: v.Success, VerifiedAt: timestamp(v.VerifiedAt), Links: selfLink{Self: Link{
+			Href: u.bidirectionalResult(r.Consumer, r.Provider, v.ProviderVersion.Number, r.Pact.SHA)}}}
+		row.VerificationType = broker.VerificationBidirectional
+	default:
 		row.VerificationResult = &matrixVerificationJSON{Success: v.Success, VerifiedAt: timestamp(v.VerifiedAt), Links: selfLink{Self: Link{
 			Href: u.pactBySHA(r.Consumer, r.Provider, r.Pact.SHA) + "/verification-results/" + strconv.FormatInt(v.ID, 10)}}}
-		row.VerificationType = "pact"
+		row.VerificationType = broker.VerificationPact
 	}
 	return row
 }

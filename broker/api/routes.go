@@ -72,6 +72,7 @@ func (s *Server) routes() {
 
 	s.webhookRoutes()
 	s.gateRoutes()
+	s.providerContractRoutes()
 
 	e.GET("/integrations", s.integrations)
 	e.DELETE("/integrations/provider/:provider/consumer/:consumer", s.deleteIntegration)

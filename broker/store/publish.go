@@ -77,6 +77,13 @@ func (s *Store) Publish(ctx context.Context, req broker.PublishRequest) (broker.
 		out.Version = loaded[0]
 		return nil
 	})
+	if err == nil {
+		pacts := make([]broker.Pact, len(out.Pacts))
+		for i, p := range out.Pacts {
+			pacts[i] = p.Pact
+		}
+		s.comparePublishedPacts(ctx, pacts)
+	}
 	return out, err
 }
 
@@ -144,6 +151,9 @@ func (s *Store) PutPact(ctx context.Context, consumerName, providerName, number 
 		out, created = pact, outcome == broker.PactCreated
 		return nil
 	})
+	if err == nil {
+		s.comparePublishedPacts(ctx, []broker.Pact{out})
+	}
 	return out, created, err
 }
 

@@ -27,9 +27,11 @@ func newOpenAPICmd() *cobra.Command {
 }
 
 type openapiDiffOptions struct {
-	pacts  []string
-	all    bool
-	output outputFormat
+	pacts    []string
+	all      bool
+	output   outputFormat
+	provider string
+	broker   brokerOptions
 }
 
 func newOpenAPIDiffCmd() *cobra.Command {
@@ -44,16 +46,23 @@ With --pacts, only what consumers use counts: the changes that touch an operatio
 a field one of the pacts uses, including removals oasdiff rates harmless in general (an
 optional property, a 404) that a pact relies on.
 
+With --provider, the pacts are those of the provider's consumers at the versions currently
+deployed or released in any environment, fetched from the broker: what the provider must not
+break before it removes anything.
+
 Exit status: 1 when something breaks (with --pacts: breaks a consumer), 0 when nothing does,
 2 on unreadable input.`,
 		Example: `  treaty openapi diff main.yaml openapi.yaml
-  treaty openapi diff main.yaml openapi.yaml --pacts pacts/`,
+  treaty openapi diff main.yaml openapi.yaml --pacts pacts/
+  treaty openapi diff main.yaml openapi.yaml --provider payment-service --broker-base-url http://broker:9292`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args) },
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.pacts, "pacts", nil, "pact files, or directories of *.json pact files, whose usage decides what breaks (repeatable)")
 	f.BoolVar(&o.all, "all", false, "list info-level changes too (text output)")
+	f.StringVar(&o.provider, "provider", "", "judge by the pacts of this provider's consumers deployed or released, from the broker")
+	o.broker.addFlags(cmd)
 	addOutputFlag(cmd, &o.output, outputText, outputJSON)
 	return cmd
 }
@@ -78,6 +87,16 @@ func (o *openapiDiffOptions) run(cmd *cobra.Command, args []string) error {
 	if len(o.pacts) > 0 {
 		if pacts, err = readPactsForDiff(o.pacts); err != nil {
 			return withCode(ExitUsage, err)
+		}
+	}
+	if o.provider != "" {
+		deployed, err := o.deployedPacts(cmd)
+		if err != nil {
+			return withCode(ExitUsage, err)
+		}
+		pacts = append(pacts, deployed...)
+		if pacts == nil {
+			pacts = []*openapi.Pact{} // judged by usage: none is used
 		}
 	}
 	changes, err := openapi.Diff(old, new)
@@ -185,6 +204,37 @@ func readPactsForDiff(args []string) ([]*openapi.Pact, error) {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		out = append(out, pact)
+	}
+	return out, nil
+}
+
+// deployedPacts fetches the pacts of the provider's consumer versions deployed or released in
+// any environment, and says which they are (text output).
+func (o *openapiDiffOptions) deployedPacts(cmd *cobra.Command) ([]*openapi.Pact, error) {
+	c, err := o.broker.client()
+	if err != nil {
+		return nil, err
+	}
+	found, err := c.DeployedOrReleasedPacts(cmd.Context(), o.provider)
+	if err != nil {
+		return nil, err
+	}
+	var out []*openapi.Pact
+	for _, p := range found {
+		pact, err := openapi.ParsePact(p.Content)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		out = append(out, pact)
+	}
+	if o.output.value == outputText {
+		w := cmd.OutOrStdout()
+		if len(found) == 0 {
+			fmt.Fprintf(w, "no consumer version of %s is deployed or released\n", o.provider)
+		}
+		for _, p := range found {
+			fmt.Fprintf(w, "deployed or released: %s\n", p.Name)
+		}
 	}
 	return out, nil
 }

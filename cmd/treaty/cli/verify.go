@@ -25,6 +25,7 @@ type verifyOptions struct {
 	junit              string
 	jsonReport         string
 	output             outputFormat
+	openapiSpec        string // self-verification of this OpenAPI document instead (verify_openapi.go)
 }
 
 func init() { register(newVerifyCmd) }
@@ -39,11 +40,17 @@ func newVerifyCmd() *cobra.Command {
 The pacts come from the broker (the ones it selects for this provider with the consumer version
 selectors), or from --pact-file and --pact-url. Exit codes: 0 every interaction verified (failures
 of pending pacts do not count), 1 verification failed, 2 usage error, or the broker or the provider
-cannot be reached.`,
+cannot be reached.
+
+With --openapi SPEC, no pacts are verified: the provider is checked against its own OpenAPI
+document (self-verification), and --publish publishes the outcome with the document as the
+provider version's contract, for bi-directional contract testing.`,
 		Example: `  treaty verify --provider payment-service --provider-base-url http://127.0.0.1:8081 \
     --main-branch --deployed-or-released --enable-pending \
     --publish --provider-version $GIT_SHA --provider-branch main
-  treaty verify --provider payment-service --provider-base-url http://127.0.0.1:8081 --pact-file pacts/order-service-payment-service.json`,
+  treaty verify --provider payment-service --provider-base-url http://127.0.0.1:8081 --pact-file pacts/order-service-payment-service.json
+  treaty verify --openapi openapi.yaml --provider payment-service --provider-base-url http://127.0.0.1:8081 \
+    --publish --provider-version $GIT_SHA --provider-branch main`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -69,11 +76,15 @@ cannot be reached.`,
 	f.DurationVar(&o.opts.RequestTimeout, "request-timeout", 10*time.Second, "how long each request to the provider may take")
 	f.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this file")
 	f.StringVar(&o.jsonReport, "json", "", "write a JSON report to this file")
+	f.StringVar(&o.openapiSpec, "openapi", "", "self-verify: call the provider with this OpenAPI document's examples and check its answers against the document, instead of verifying pacts")
 	addOutputFlag(cmd, &o.output, outputText, outputJSON)
 	return cmd
 }
 
 func (o *verifyOptions) run(cmd *cobra.Command) error {
+	if o.openapiSpec != "" {
+		return o.runOpenAPI(cmd)
+	}
 	opts := o.opts
 	if len(opts.PactFiles) == 0 && len(opts.PactURLs) == 0 || opts.Publish {
 		opts.BrokerURL = o.broker.baseURL
