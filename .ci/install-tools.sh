@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the pinned Pact tooling into .tools/ (used by `make setup`).
+# Installs the pinned Pact tooling into .tools/ (used by `make setup`), and Debian's chromium
+# for the web pages' browser tests (broker/ui) when /usr/bin/chromium is missing.
 #
 #   .tools/pact-cli/        unpacked npm package @pact-foundation/pact-cli-linux-x64
 #   .tools/bin/pact         wrapper that execs .tools/pact-cli/standalone/pact
@@ -26,6 +27,51 @@ STAMP=$TOOLS/.setup-stamp
 
 log() { echo "setup: $*" >&2; }
 die() { echo "setup: ERROR: $*" >&2; exit 1; }
+
+# ---- Chromium for the browser tests (Debian's package; needs root) ----------
+# The browser tests skip without it on a workstation, and fail without it when CI is set.
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "apt-get install chromium (for the browser tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq && apt-get install -y -qq chromium; } >/dev/null || die "apt-get install chromium failed"
+    [[ -x /usr/bin/chromium ]] || die "apt-get installed chromium but /usr/bin/chromium is missing"
+    log "installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
+  elif [[ -n ${CI:-} && ${CI:-} != false ]]; then
+    die "/usr/bin/chromium is missing and cannot be installed here (needs root and apt-get); CI runs the browser tests"
+  else
+    log "note: /usr/bin/chromium is missing (install Debian's chromium as root); the browser tests will be skipped"
+  fi
+fi
+
+# ---- Container registry and Prometheus for the pipeline tests (Debian's packages; root) ----
+# pipelines/image starts /usr/bin/docker-registry and pipelines/monitor /usr/bin/prometheus
+# itself, on free loopback ports; those tests skip without them on a workstation and fail
+# without them when CI is set. The packages' own services are kept from starting.
+pipeline_pkgs=()
+[[ -x /usr/bin/docker-registry ]] || pipeline_pkgs+=(docker-registry)
+[[ -x /usr/bin/prometheus ]] || pipeline_pkgs+=(prometheus)
+if (( ${#pipeline_pkgs[@]} )); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "apt-get install ${pipeline_pkgs[*]} (for the pipeline tests)"
+    export DEBIAN_FRONTEND=noninteractive
+    deny_rc=""
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && deny_rc=1
+    fi
+    rc=0
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${pipeline_pkgs[@]}"; } >/dev/null || rc=$?
+    [[ -z $deny_rc ]] || rm -f /usr/sbin/policy-rc.d
+    [[ $rc -eq 0 ]] || die "apt-get install ${pipeline_pkgs[*]} failed"
+    [[ -x /usr/bin/docker-registry && -x /usr/bin/prometheus ]] ||
+      die "apt-get installed ${pipeline_pkgs[*]} but /usr/bin/docker-registry or /usr/bin/prometheus is missing"
+    log "installed $(/usr/bin/docker-registry --version 2>/dev/null | head -n1); $(/usr/bin/prometheus --version 2>&1 | head -n1)"
+  elif [[ -n ${CI:-} && ${CI:-} != false ]]; then
+    die "${pipeline_pkgs[*]} missing and cannot be installed here (needs root and apt-get); CI runs the pipeline tests"
+  else
+    log "note: ${pipeline_pkgs[*]} missing (install Debian's packages as root); the registry and Prometheus tests will be skipped"
+  fi
+fi
 
 # ---- fast path ---------------------------------------------------------------
 if [[ -f $STAMP && "$(head -n1 "$STAMP")" == "$STAMP_WANT" &&

@@ -23,6 +23,10 @@ type Plan struct {
 	Request Request
 	// Previous is the version running there now ("" when none): what a rollback returns to.
 	Previous string
+	// PreviousImage is the image the environment runs (or declares) now, "" when none. Apply
+	// changes only what still names it: a value someone else changed since the plan is a
+	// conflict (ConflictError), never overwritten.
+	PreviousImage string
 	// Changes describes the edit for people (e.g. the manifest lines that will change).
 	Changes []string
 	// NoOp is true when the environment already runs the request's image.
@@ -33,6 +37,8 @@ type Plan struct {
 type Deployment struct {
 	Request  Request
 	Previous string
+	// PreviousImage is the image Previous ran: what Rollback puts back.
+	PreviousImage string
 	// Ref identifies the change where the deployer made it: a commit hash, process ids, …
 	Ref       string
 	AppliedAt time.Time
