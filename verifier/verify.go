@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -291,22 +292,54 @@ func countingProxy(target *url.URL, stateURL string, w io.Writer) (*url.URL, fun
 // silenceStdout runs fn with the process's standard output sent to /dev/null: the engine
 // prints its report there, and Treaty prints its own.
 func silenceStdout(fn func()) {
+	quiet.enter()
+	defer quiet.leave()
+	fn()
+}
+
+// quiet swaps the process's file descriptor 1 for /dev/null while any verification runs. The
+// swap is process-wide, so concurrent verifications share it: the first to start makes the
+// swap, the last to finish undoes it.
+var quiet stdoutSilencer
+
+type stdoutSilencer struct {
+	mu    sync.Mutex
+	users int
+	saved int // the real standard output, while swapped; -1 when the swap failed
+}
+
+func (q *stdoutSilencer) enter() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.users++
+	if q.users > 1 {
+		return
+	}
+	q.saved = -1
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
-		fn()
 		return
 	}
 	defer null.Close()
 	saved, err := syscall.Dup(1)
 	if err != nil {
-		fn()
 		return
 	}
-	defer syscall.Close(saved)
 	if err := syscall.Dup3(int(null.Fd()), 1, 0); err != nil {
-		fn()
+		_ = syscall.Close(saved)
 		return
 	}
-	defer func() { _ = syscall.Dup3(saved, 1, 0) }()
-	fn()
+	q.saved = saved
+}
+
+func (q *stdoutSilencer) leave() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.users--
+	if q.users > 0 || q.saved < 0 {
+		return
+	}
+	_ = syscall.Dup3(q.saved, 1, 0)
+	_ = syscall.Close(q.saved)
+	q.saved = -1
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/treaty-dev/treaty/verifier"
@@ -222,5 +223,34 @@ func TestVerifyBadInput(t *testing.T) {
 				t.Fatalf("error = %v (%T), want one mentioning %q", err, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestConcurrentVerificationsRestoreStdout(t *testing.T) {
+	var before syscall.Stat_t
+	if err := syscall.Fstat(1, &before); err != nil {
+		t.Fatal(err)
+	}
+	srv := startProvider(t, &paymentProvider{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := verifier.Verify(context.Background(), verifier.Options{Provider: "payment-service", ProviderBaseURL: srv.URL,
+				PactFiles: []string{"testdata/order-service-payment-service.json"}}, nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	// The engine's printing is silenced while verifications run; afterwards descriptor 1 must
+	// be the process's real standard output again.
+	var after syscall.Stat_t
+	if err := syscall.Fstat(1, &after); err != nil {
+		t.Fatal(err)
+	}
+	if before.Dev != after.Dev || before.Ino != after.Ino {
+		t.Fatal("standard output was left redirected after concurrent verifications")
 	}
 }

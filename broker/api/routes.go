@@ -72,6 +72,7 @@ func (s *Server) routes() {
 
 	s.webhookRoutes()
 	s.gateRoutes()
+	s.pipelineRoutes()
 	s.providerContractRoutes()
 
 	e.GET("/integrations", s.integrations)

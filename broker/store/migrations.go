@@ -347,4 +347,48 @@ CREATE TABLE contract_comparisons (
 );
 CREATE INDEX contract_comparisons_pact_version ON contract_comparisons (pact_version_id)
 `},
+	{7, "pipeline runs and deploy locks", `
+CREATE TABLE pipeline_runs (
+	id {{pk}},
+	service TEXT NOT NULL,
+	version TEXT NOT NULL,
+	commit_id TEXT NOT NULL DEFAULT '',
+	branch TEXT NOT NULL DEFAULT '',
+	from_stage TEXT NOT NULL DEFAULT '',
+	until_stage TEXT NOT NULL DEFAULT '',
+	status TEXT NOT NULL,
+	stage TEXT NOT NULL DEFAULT '',
+	message TEXT NOT NULL DEFAULT '',
+	author TEXT NOT NULL DEFAULT '',
+	started_at {{ts}} NOT NULL,
+	finished_at {{ts}},
+	duration_ms {{id}}
+);
+CREATE INDEX pipeline_runs_service ON pipeline_runs (service, id);
+CREATE INDEX pipeline_runs_status ON pipeline_runs (status, id);
+CREATE TABLE pipeline_steps (
+	id {{pk}},
+	run_id {{id}} NOT NULL REFERENCES pipeline_runs(id) ON DELETE CASCADE,
+	stage TEXT NOT NULL,
+	name TEXT NOT NULL,
+	uses TEXT NOT NULL DEFAULT '',
+	environment TEXT NOT NULL DEFAULT '',
+	status TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	message TEXT NOT NULL DEFAULT '',
+	log_tail TEXT NOT NULL DEFAULT '',
+	started_at {{ts}} NOT NULL,
+	finished_at {{ts}},
+	duration_ms {{id}},
+	UNIQUE (run_id, stage, name)
+);
+CREATE TABLE pipeline_locks (
+	service TEXT NOT NULL,
+	environment TEXT NOT NULL,
+	holder TEXT NOT NULL,
+	acquired_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	PRIMARY KEY (service, environment)
+)
+`},
 }
