@@ -6,8 +6,16 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// index lists the relations the Pact clients look up before anything else.
+// index lists the relations the Pact clients look up before anything else. Browsers get the
+// web pages' overview instead; HAL and JSON clients get HAL as always.
 func (s *Server) index(c *gin.Context) {
+	c.Header("Vary", "Accept")
+	if wantsHTML(c.Request) {
+		if pages := s.pages(); pages != nil {
+			pages.Overview(c.Writer, c.Request)
+			return
+		}
+	}
 	b := s.baseURL(c)
 	t := func(href, title string) Link { return Link{Href: b + href, Title: title, Templated: true} }
 	l := func(href, title string) Link { return Link{Href: b + href, Title: title} }

@@ -71,6 +71,7 @@ func (s *Server) routes() {
 	e.GET("/can-i-deploy", s.canIDeploy)
 
 	s.webhookRoutes()
+	s.uiRoutes()
 	s.gateRoutes()
 	s.pipelineRoutes()
 	s.providerContractRoutes()
