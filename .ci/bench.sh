@@ -80,6 +80,8 @@ if [[ ${BENCH_GO:-1} != 0 ]]; then
   GO_BENCH_ARGS=(--go-bench "$OUT/go-bench.txt")
 fi
 
+if command -v node >/dev/null && command -v npm >/dev/null; then openapi/testdata/bench/run.sh | tee "$OUT/openapi-compare.md" || STATUS=1; else log "node or npm not found: skipping the comparison with @pactflow/openapi-pact-comparator (openapi/testdata/bench/run.sh)"; fi
+
 # ---- one treaty serve at a time -------------------------------------------------------
 SERVER_PID=
 SERVER_URL=

@@ -129,6 +129,8 @@ func TestBenchInputs(t *testing.T) {
 // BenchmarkCompare compares the 300-interaction pact with the 300-path document: cold
 // (loading the document and parsing the pact each time) and warm (one loaded document,
 // compared again and again, as the broker compares many pacts with one provider contract).
+// testdata/bench/run.sh times the same against the reference comparator, cold in a new
+// process each time.
 func BenchmarkCompare(b *testing.B) {
 	docData, pactData := benchFiles(b)
 	b.Run("cold", func(b *testing.B) {

@@ -26,10 +26,7 @@ func (c *check) checkRequestBody() {
 	if !required && !b.present {
 		return
 	}
-	var available []string
-	if rb != nil {
-		available = mediaTypes(rb.Content)
-	}
+	available := c.op.requestTypes
 	requested, _ := c.it.reqHdr.get("content-type")
 	if requested == "" {
 		requested = b.contentType
@@ -51,11 +48,10 @@ func (c *check) checkRequestBody() {
 		}
 	}
 	kind := kindOf(mediaType, c.profile.DisableMultipartFormData)
-	contentLoc := c.op.loc + ".requestBody.content"
 	if kind == bodyOther {
 		if b.present && c.validRequest() {
 			c.add(CodeRequestBodyUnvalidat, fmt.Sprintf("Body with content type '%s' is not supported by the spec comparator", mediaType),
-				c.loc(".request.body"), b.value, contentLoc, nil)
+				c.loc(".request.body"), b.value, c.op.loc+".requestBody.content", nil)
 		}
 		return
 	}
@@ -69,11 +65,10 @@ func (c *check) checkRequestBody() {
 	}
 	if schema == nil {
 		if b.present {
-			c.add(CodeRequestBodyUnknown, "No matching schema found for request body", c.loc(".request.body"), b.value, contentLoc, nil)
+			c.add(CodeRequestBodyUnknown, "No matching schema found for request body", c.loc(".request.body"), b.value, c.op.loc+".requestBody.content", nil)
 		}
 		return
 	}
-	specLoc := contentLoc + "." + mediaType + ".schema"
 	if !b.present {
 		c.add(CodeRequestBodyIncompatible, "Request body is incompatible with the request body schema in the spec file: the request has no body, and the operation requires one",
 			c.loc(".request.body"), nil, c.op.loc+".requestBody.required", true)
@@ -89,11 +84,12 @@ func (c *check) checkRequestBody() {
 		value = parseMultipart(b.value, requested)
 		v.coerceStrings = true
 	}
-	v.validate(schema, &specPath{seg: specLoc}, value, &instPath{}, frame{})
+	v.check(schema, value, c.op.loc, "requestBody", "content", mediaType, "schema")
 	c.reportSchemaErrors(v, CodeRequestBodyIncompatible, SeverityError,
-		"Request body is incompatible with the request body schema in the spec file: ", c.loc(".request.body"), "")
+		"Request body is incompatible with the request body schema in the spec file: ", c.mockLoc(".request.body"), "")
 	if v.exhausted {
-		c.add(CodeRequestBodyUnvalidat, "Request body is too large or too deeply nested to validate completely", c.loc(".request.body"), nil, specLoc, nil)
+		c.add(CodeRequestBodyUnvalidat, "Request body is too large or too deeply nested to validate completely", c.loc(".request.body"), nil,
+			c.op.loc+".requestBody.content."+mediaType+".schema", nil)
 	}
 }
 
@@ -163,23 +159,18 @@ func parseMultipart(v any, contentType string) any {
 // checkResponse checks the response status, content type, headers and body.
 func (c *check) checkResponse() {
 	it := c.it
-	resp, key, viaDefault := c.responseFor(it.status)
-	respLoc := c.op.loc + ".responses"
+	resp, key, viaDefault := c.responseFor()
 	if resp == nil {
-		var declared []string
-		if c.op.op.Responses != nil {
-			declared = sortedKeys(c.op.op.Responses.Map())
-		}
+		declared := c.op.responseKeys
 		c.add(CodeStatusUnknown, fmt.Sprintf("Response status code not defined in spec file: %d (declared: %s)", it.status, strings.Join(declared, ", ")),
-			c.loc(".response.status"), it.status, respLoc, declared)
+			c.loc(".response.status"), it.status, c.op.loc+".responses", declared)
 		return
 	}
 	if viaDefault {
 		c.add(CodeStatusDefault, fmt.Sprintf("Response status code matched default response in spec file: %d", it.status),
-			c.loc(".response.status"), it.status, respLoc, nil)
+			c.loc(".response.status"), it.status, c.op.loc+".responses", nil)
 	}
-	respLoc += "." + key
-	available := mediaTypes(resp.Content)
+	available := resp.types
 	ct, hasCT := it.resHdr.get("content-type")
 	ctType, _, _ := strings.Cut(ct, ";")
 	ctIncompatible := false
@@ -189,21 +180,19 @@ func (c *check) checkResponse() {
 			c.loc(".response.headers.content-type"), ct, c.op.loc, nil)
 	case hasCT && ctType != "" && findMatchingType(ctType, available) == "":
 		c.add(CodeResponseCTIncompatible, fmt.Sprintf("Response Content-Type header %q is incompatible with the mime-types the spec defines to produce (%s)",
-			ct, strings.Join(available, ", ")), c.loc(".response.headers.content-type"), ct, respLoc+".content", available)
+			ct, strings.Join(available, ", ")), c.loc(".response.headers.content-type"), ct, c.op.loc+".responses."+key+".content", available)
 		ctIncompatible = true
 	}
-	c.checkResponseHeaders(resp, respLoc)
+	c.checkResponseHeaders(resp, key)
 	if !ctIncompatible {
-		c.checkResponseBody(resp, respLoc, available, ctType)
+		c.checkResponseBody(resp, key, ctType)
 	}
 }
 
-func (c *check) checkResponseHeaders(resp *openapi3.Response, respLoc string) {
+func (c *check) checkResponseHeaders(resp *response, key string) {
 	h := c.it.resHdr
-	declared := map[string]bool{"content-type": true}
-	for _, name := range sortedKeys(resp.Headers) {
+	for _, name := range resp.headers {
 		hr := resp.Headers[name]
-		declared[strings.ToLower(name)] = true
 		value, ok := h.get(name)
 		if !ok || hr == nil || hr.Value == nil {
 			continue
@@ -218,38 +207,40 @@ func (c *check) checkResponseHeaders(resp *openapi3.Response, respLoc string) {
 			// A header matched by regex or type: the consumer accepts any value so matched.
 			// Only a type the header can never have is a problem.
 			if tol.regex != "" && ref.Value != nil && len(ref.Value.Enum) > 0 {
-				v.checkEnumRegex(ref.Value, &specPath{seg: respLoc + ".headers." + name + schemaLoc}, value, &instPath{}, tol.regex)
+				v.checkEnumRegex(ref.Value, &specPath{seg: c.op.loc + ".responses." + key + ".headers." + name + schemaLoc}, value, &v.root, tol.regex)
 			}
 		} else {
 			var val any = value
-			if !schemaIs(ref, "string") {
-				val = splitParam(value, ref, ",")
+			if typ := onlyType(ref); typ != "string" {
+				val = splitParam(value, typ, ",")
 			}
-			v.validate(ref, &specPath{seg: respLoc + ".headers." + name + schemaLoc}, val, &instPath{}, frame{})
+			v.check(ref, val, c.op.loc, "responses", key, "headers", name+schemaLoc)
 		}
 		c.reportSchemaErrors(v, CodeResponseHeaderIncompat, SeverityError,
-			"Value is incompatible with the parameter defined in the spec file: ", c.loc(".response.headers."+name), fmt.Sprintf("header %q", name))
+			"Value is incompatible with the parameter defined in the spec file: ", c.mockLoc(".response.headers."+name), fmt.Sprintf("header %q", name))
 	}
-	for _, name := range h.sorted() {
-		if declared[name] {
+	for _, name := range h.order {
+		if resp.declared[name] {
 			continue
 		}
+		value := h.values[name]
 		written := h.names[name]
 		if standardResponseHeaders[name] {
 			c.add(CodeResponseHeaderUndefined, fmt.Sprintf("Standard http response header is not defined in the spec file: %s", written),
-				c.loc(".response.headers."+written), h.values[name], c.op.loc, nil)
+				c.loc(".response.headers."+written), value, c.op.loc, nil)
 			continue
 		}
 		c.add(CodeResponseHeaderUnknown, fmt.Sprintf("Response header is not defined in the spec file: %s", written),
-			c.loc(".response.headers."+written), h.values[name], respLoc+".headers", nil)
+			c.loc(".response.headers."+written), value, c.op.loc+".responses."+key+".headers", nil)
 	}
 }
 
 // checkResponseBody picks the schema by the response's Content-Type (the reference picks it
 // by the request's Accept, which chooses the wrong schema when the two differ), else by
 // Accept, else application/json, else the first media type.
-func (c *check) checkResponseBody(resp *openapi3.Response, respLoc string, available []string, ctType string) {
+func (c *check) checkResponseBody(resp *response, key, ctType string) {
 	b := c.it.resBody
+	available := resp.types
 	mediaType := ""
 	if ctType != "" {
 		mediaType = findMatchingType(ctType, available)
@@ -271,11 +262,10 @@ func (c *check) checkResponseBody(resp *openapi3.Response, respLoc string, avail
 			kindType = defaultMediaType
 		}
 	}
-	contentLoc := respLoc + ".content"
 	if kindOf(kindType, false) == bodyOther {
 		if b.present {
 			c.add(CodeResponseBodyUnvalidat, fmt.Sprintf("Body with content type '%s' is not supported by the spec comparator", kindType),
-				c.loc(".response.body"), b.value, contentLoc, nil)
+				c.loc(".response.body"), b.value, c.op.loc+".responses."+key+".content", nil)
 		}
 		return
 	}
@@ -288,16 +278,16 @@ func (c *check) checkResponseBody(resp *openapi3.Response, respLoc string, avail
 	}
 	if schema == nil {
 		c.add(CodeResponseBodyUnknown, "No matching schema found for response body: the provider does not say it sends one",
-			c.loc(".response.body"), b.value, contentLoc, nil)
+			c.loc(".response.body"), b.value, c.op.loc+".responses."+key+".content", nil)
 		return
 	}
-	specLoc := contentLoc + "." + mediaType + ".schema"
 	v := c.newValidator(dirResponse)
 	v.rules = c.it.rules
-	v.validate(schema, &specPath{seg: specLoc}, b.value, &instPath{}, frame{})
+	v.check(schema, b.value, c.op.loc, "responses", key, "content", mediaType, "schema")
 	c.reportSchemaErrors(v, CodeResponseBodyIncompatible, SeverityError,
-		"Response body is incompatible with the response body schema in the spec file: ", c.loc(".response.body"), "")
+		"Response body is incompatible with the response body schema in the spec file: ", c.mockLoc(".response.body"), "")
 	if v.exhausted {
-		c.add(CodeResponseBodyUnvalidat, "Response body is too large or too deeply nested to validate completely", c.loc(".response.body"), nil, specLoc, nil)
+		c.add(CodeResponseBodyUnvalidat, "Response body is too large or too deeply nested to validate completely", c.loc(".response.body"), nil,
+			c.op.loc+".responses."+key+".content."+mediaType+".schema", nil)
 	}
 }

@@ -33,8 +33,9 @@ func Compare(p *Pact, doc *Document, profile Profile) Result {
 			profile = profile.withInfo(doc.spec.Info.Extensions)
 		}
 	}
+	c := &check{ix: ix, doc: doc, profile: profile, v: &validator{ix: ix, profile: profile}}
 	for _, it := range p.interactions {
-		c := &check{ix: ix, doc: doc, profile: profile, it: it}
+		c.it, c.op, c.findings = it, nil, c.findings[:0]
 		c.run()
 		res.Findings = append(res.Findings, c.findings...)
 	}
@@ -45,20 +46,26 @@ func Compare(p *Pact, doc *Document, profile Profile) Result {
 	return res
 }
 
-// check compares one interaction.
+// check compares one interaction; Compare reuses one for every interaction of a pact.
 type check struct {
 	ix       *index
 	doc      *Document
 	profile  Profile
 	it       *interaction
 	op       *operation
-	params   map[string]string
+	params   []pathParam
 	findings []Finding
+	v        *validator // reused: see newValidator
 }
 
 // loc is "[root].interactions[N]" followed by rest.
 func (c *check) loc(rest string) string {
 	return "[root].interactions[" + strconv.Itoa(c.it.index) + "]" + rest
+}
+
+// mockLoc is loc, made when called: for locations needed only if something fails.
+func (c *check) mockLoc(rest string) func() string {
+	return func() string { return c.loc(rest) }
 }
 
 func (c *check) add(code Code, message, mockLoc string, mockValue any, specLoc string, specValue any) {
@@ -83,7 +90,7 @@ func (c *check) addAs(sev Severity, code Code, message, mockLoc string, mockValu
 		f.MockDetails.InteractionState = "[none]"
 	}
 	if c.op != nil {
-		f.SpecDetails.PathMethod = strings.ToLower(c.op.method)
+		f.SpecDetails.PathMethod = c.op.lower
 		f.SpecDetails.PathName = c.op.path
 	}
 	c.findings = append(c.findings, f)
@@ -147,7 +154,7 @@ func (c *check) route() bool {
 			path = "/"
 		}
 	}
-	if c.op, c.params = c.ix.router.match(c.it.method, path, o); c.op != nil {
+	if c.op, c.params = c.ix.router.match(c.it.method, path, o, c.params); c.op != nil {
 		return true
 	}
 	if c.profile.IgnoreServers {
@@ -159,7 +166,7 @@ func (c *check) route() bool {
 			if rest == "" {
 				rest = "/"
 			}
-			if c.op, c.params = c.ix.router.match(c.it.method, rest, o); c.op != nil {
+			if c.op, c.params = c.ix.router.match(c.it.method, rest, o, c.params); c.op != nil {
 				return true
 			}
 		}
@@ -178,36 +185,31 @@ func hasPathPrefix(path, prefix string, fold bool) bool {
 	return len(path) == len(prefix) || path[len(prefix)] == '/'
 }
 
-// responseFor finds the document's response for a status: the exact code, its range (2XX),
-// or default. viaDefault says only default matched.
-func (c *check) responseFor(status int) (resp *openapi3.Response, key string, viaDefault bool) {
-	rs := c.op.op.Responses
-	if rs == nil {
-		return nil, "", false
-	}
-	code := strconv.Itoa(status)
-	rangeKey := code[:1] + "XX"
-	for _, k := range []string{code, rangeKey, strings.ToLower(rangeKey)} {
-		if r := rs.Value(k); r != nil && r.Value != nil {
-			return r.Value, k, false
+// responseFor finds the document's response for the interaction's status: the exact code,
+// its range (2XX), or default. viaDefault says only default matched.
+func (c *check) responseFor() (resp *response, key string, viaDefault bool) {
+	rs := c.op.responses
+	it := c.it
+	for _, k := range it.statusKeys {
+		if r := rs[k]; r != nil {
+			return r, k, false
 		}
 	}
 	// A status matcher says the consumer accepts any status of a class: a declared status
 	// of that class will do.
-	if ok, has := c.it.rules.statusAccepts(status); has && ok && !c.profile.IgnoreMatchers {
-		keys := sortedKeys(rs.Map())
-		for _, k := range keys {
+	if ok, has := it.rules.statusAccepts(it.status); has && ok && !c.profile.IgnoreMatchers {
+		for _, k := range c.op.responseKeys {
 			if n, err := strconv.Atoi(k); err == nil {
-				if accepts, _ := c.it.rules.statusAccepts(n); accepts {
-					if r := rs.Value(k); r != nil && r.Value != nil {
-						return r.Value, k, false
+				if accepts, _ := it.rules.statusAccepts(n); accepts {
+					if r := rs[k]; r != nil {
+						return r, k, false
 					}
 				}
 			}
 		}
 	}
-	if r := rs.Value("default"); r != nil && r.Value != nil {
-		return r.Value, "default", true
+	if r := rs["default"]; r != nil {
+		return r, "default", true
 	}
 	return nil, "", false
 }
@@ -229,13 +231,22 @@ func mediaTypes(content openapi3.Content) []string {
 	return out
 }
 
-// reportSchemaErrors turns a validator's errors into findings.
-func (c *check) reportSchemaErrors(v *validator, code Code, sev Severity, prefix, mockBase, root string) {
+// reportSchemaErrors turns a validator's errors into findings. mockBase is the pact
+// location the errors' places are under, made only when there are errors.
+func (c *check) reportSchemaErrors(v *validator, code Code, sev Severity, prefix string, mockBase func() string, root string) {
+	if len(v.errs) == 0 {
+		return
+	}
+	base := mockBase()
 	for _, e := range v.errs {
-		c.addAs(sev, code, prefix+e.message(root), mockBase+e.inst.suffix(), e.value, e.spec.String(), e.specValue)
+		c.addAs(sev, code, prefix+e.message(root), base+e.at, e.value, e.spec, e.specValue)
 	}
 }
 
+// newValidator returns the comparison's validator, reset: one value is validated at a time,
+// and its errors are reported before the next, so one validator (and its scratch space)
+// serves the whole comparison.
 func (c *check) newValidator(dir direction) *validator {
-	return &validator{ix: c.ix, dir: dir, profile: c.profile}
+	c.v.reset(dir, nil, false)
+	return c.v
 }

@@ -3,47 +3,69 @@ package openapi
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // index is what comparisons need from a document, built once per document: the router,
 // each operation with its parameters merged, security schemes, server path prefixes, and
-// per-schema facts (compiled patterns, implicit discriminators). Comparisons only read it.
+// per-schema facts (schemaInfo, compiled patterns, implicit discriminators). Comparisons
+// only read it, but for the merged object views, which schemaInfo builds on first use.
 type index struct {
 	router   router
 	servers  []string // path prefixes of the document's servers, longest first
 	schemes  map[string]*openapi3.SecurityScheme
-	patterns map[string]*regexp.Regexp // nil value: a pattern Go cannot evaluate
+	patterns map[string]*pattern // nil value: a pattern Go cannot evaluate
 	// children maps a schema with a discriminator but no oneOf/anyOf to the schemas that
 	// extend it through allOf, by discriminator value: implicit polymorphism.
 	children map[*openapi3.Schema]map[string]*openapi3.SchemaRef
 	// refName maps a component schema to its reference, for locations and mappings.
 	refName  map[*openapi3.Schema]string
-	views    sync.Map // *openapi3.Schema → *objectView, built on first use
-	refRoots sync.Map // "#/components/schemas/X" → *specPath
+	infos    map[*openapi3.Schema]*schemaInfo // every schema the document's walk reaches
 	is31     bool
 	warnings []string
 }
 
-// operation is one method of one path of the document.
+// operation is one method of one path of the document, with what comparisons read of it
+// gathered once: they run for every interaction of every pact compared with the document.
 type operation struct {
 	method   string // upper case, as routed
+	lower    string // lower case, as findings name it
 	path     string // the template, as in the document
 	loc      string // "[root].paths./x.get"
 	op       *openapi3.Operation
 	params   []param
 	security openapi3.SecurityRequirements // the operation's, else the document's
+
+	requestTypes  []string             // the request body's media types, in mediaTypes order
+	responses     map[string]*response // by the document's key ("200", "2XX", "default"), those with a value
+	responseKeys  []string             // every key, sorted, for messages
+	responseTypes []string             // every response's media types, by key
+	headerParams  map[string]bool      // lower-cased names of the header parameters
+	apiKeyHeaders map[string]bool      // lower-cased names of apiKey headers the security accepts
+	apiKeyQuery   map[string]bool      // names of apiKey query parameters the security accepts
+}
+
+// response is one response of an operation.
+type response struct {
+	*openapi3.Response
+	types    []string        // media types, in mediaTypes order
+	headers  []string        // declared header names, sorted
+	declared map[string]bool // lower-cased declared header names, content-type included
 }
 
 // param is a parameter of an operation, with where it was declared.
 type param struct {
 	*openapi3.Parameter
-	loc string // "[root].paths./x.get.parameters[0]" or "[root].paths./x.parameters[1]"
+	loc       string // "[root].paths./x.get.parameters[0]" or "[root].paths./x.parameters[1]"
+	schema    *openapi3.SchemaRef
+	schemaLoc string // "schema" or "content.<media type>.schema", below loc
+	typ       string // the schema's type when it names one: onlyType
+	style     string // lower-cased
+	lower     string // the name, lower-cased
+	clean     string // the name as a path template writes it: cleanParamName
 }
 
 var routedMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"}
@@ -57,9 +79,10 @@ func (d *Document) compiled() *index {
 func buildIndex(spec *openapi3.T) *index {
 	ix := &index{
 		schemes:  map[string]*openapi3.SecurityScheme{},
-		patterns: map[string]*regexp.Regexp{},
+		patterns: map[string]*pattern{},
 		children: map[*openapi3.Schema]map[string]*openapi3.SchemaRef{},
 		refName:  map[*openapi3.Schema]string{},
+		infos:    map[*openapi3.Schema]*schemaInfo{},
 		is31:     spec.IsOpenAPI31OrLater(),
 	}
 	if spec.Components != nil {
@@ -95,6 +118,7 @@ func buildIndex(spec *openapi3.T) *index {
 			lower := strings.ToLower(method)
 			o := &operation{
 				method: method,
+				lower:  lower,
 				path:   tmpl,
 				loc:    "[root].paths." + tmpl + "." + lower,
 				op:     op,
@@ -112,6 +136,7 @@ func buildIndex(spec *openapi3.T) *index {
 					}
 				}
 			}
+			ix.gather(o)
 			ix.router.add(tmpl, o)
 		}
 	}
@@ -119,6 +144,53 @@ func buildIndex(spec *openapi3.T) *index {
 	sort.Strings(ix.warnings)
 	ix.warnings = compactStrings(ix.warnings)
 	return ix
+}
+
+// gather collects what comparisons read of an operation: media types, responses by key,
+// the names of header parameters and of apiKey credentials.
+func (ix *index) gather(o *operation) {
+	op := o.op
+	if op.RequestBody != nil && op.RequestBody.Value != nil {
+		o.requestTypes = mediaTypes(op.RequestBody.Value.Content)
+	}
+	o.responses = map[string]*response{}
+	if op.Responses != nil {
+		o.responseKeys = sortedKeys(op.Responses.Map())
+		for _, k := range o.responseKeys {
+			r := op.Responses.Value(k)
+			if r == nil || r.Value == nil {
+				continue
+			}
+			resp := &response{Response: r.Value, types: mediaTypes(r.Value.Content), headers: sortedKeys(r.Value.Headers),
+				declared: map[string]bool{"content-type": true}}
+			for _, name := range resp.headers {
+				resp.declared[strings.ToLower(name)] = true
+			}
+			o.responses[k] = resp
+			o.responseTypes = append(o.responseTypes, resp.types...)
+		}
+	}
+	o.headerParams = map[string]bool{}
+	for _, p := range o.params {
+		if p.In == "header" {
+			o.headerParams[p.lower] = true
+		}
+	}
+	o.apiKeyHeaders, o.apiKeyQuery = map[string]bool{}, map[string]bool{}
+	for _, req := range o.security {
+		for name := range req {
+			s := ix.schemes[name]
+			if s == nil || !strings.EqualFold(s.Type, "apiKey") {
+				continue
+			}
+			switch {
+			case strings.EqualFold(s.In, "header"):
+				o.apiKeyHeaders[strings.ToLower(s.Name)] = true
+			case strings.EqualFold(s.In, "query"):
+				o.apiKeyQuery[s.Name] = true
+			}
+		}
+	}
 }
 
 // mergeParams lists an operation's parameters, then the path item's that the operation does
@@ -131,15 +203,21 @@ func mergeParams(tmpl, method string, itemParams, opParams openapi3.Parameters) 
 			continue
 		}
 		seen[p.Value.In+"\x00"+p.Value.Name] = true
-		out = append(out, param{p.Value, fmt.Sprintf("[root].paths.%s.%s.parameters[%d]", tmpl, method, i)})
+		out = append(out, newParam(p.Value, fmt.Sprintf("[root].paths.%s.%s.parameters[%d]", tmpl, method, i)))
 	}
 	for i, p := range itemParams {
 		if p == nil || p.Value == nil || seen[p.Value.In+"\x00"+p.Value.Name] {
 			continue
 		}
-		out = append(out, param{p.Value, fmt.Sprintf("[root].paths.%s.parameters[%d]", tmpl, i)})
+		out = append(out, newParam(p.Value, fmt.Sprintf("[root].paths.%s.parameters[%d]", tmpl, i)))
 	}
 	return out
+}
+
+func newParam(p *openapi3.Parameter, loc string) param {
+	schema, schemaLoc := paramSchema(p)
+	return param{Parameter: p, loc: loc, schema: schema, schemaLoc: strings.TrimPrefix(schemaLoc, "."), typ: onlyType(schema),
+		style: strings.ToLower(p.Style), lower: strings.ToLower(p.Name), clean: cleanParamName(p.Name)}
 }
 
 // serverPrefixes returns the path part of each server URL, with variables replaced by their
@@ -188,7 +266,7 @@ func compactStrings(s []string) []string {
 }
 
 // walkSchemas visits every schema of the document once (cycles included) to compile its
-// patterns and find implicit discriminators.
+// patterns, gather its schemaInfo and find implicit discriminators.
 func (ix *index) walkSchemas(spec *openapi3.T) {
 	seen := map[*openapi3.Schema]bool{}
 	var visit func(r *openapi3.SchemaRef)
@@ -214,6 +292,7 @@ func (ix *index) walkSchemas(spec *openapi3.T) {
 		for p := range s.PatternProperties {
 			ix.compilePattern(p)
 		}
+		ix.infos[s] = newSchemaInfo(s, ix.patterns)
 		visitAll(s.OneOf)
 		visitAll(s.AnyOf)
 		visitAll(s.AllOf)
@@ -274,6 +353,7 @@ func (ix *index) walkSchemas(spec *openapi3.T) {
 			}
 		}
 	}
+	ix.linkInfos()
 }
 
 // compilePattern compiles an ECMA-262 pattern as far as Go's RE2 syntax allows. One that
@@ -283,7 +363,7 @@ func (ix *index) compilePattern(p string) {
 	if _, done := ix.patterns[p]; done {
 		return
 	}
-	re, err := regexp.Compile(p)
+	re, err := newPattern(p)
 	if err != nil {
 		ix.warnings = append(ix.warnings, fmt.Sprintf("pattern %q cannot be evaluated (%v); values are not checked against it", p, err))
 	}

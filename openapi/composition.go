@@ -10,11 +10,15 @@ import (
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // checkComposition checks allOf, oneOf, anyOf, not and if/then/else.
-func (v *validator) checkComposition(s *openapi3.Schema, sp *specPath, val any, ip *instPath, fr frame) {
+func (v *validator) checkComposition(s *openapi3.Schema, si *schemaInfo, sp *specPath, val any, ip *instPath, fr frame) {
 	_, isObj := val.(map[string]any)
 	for i, part := range s.AllOf {
+		var info *schemaInfo
+		if i < len(si.allOf) {
+			info = si.allOf[i]
+		}
 		// The parts' object keywords were checked on the merged view (see object.go).
-		v.validate(part, sp.child("allOf").child(itoa(i)), val, ip, frame{merged: isObj, known: fr.known})
+		v.validateWith(part, info, v.child(v.child(sp, "allOf"), itoa(i)), val, ip, frame{merged: isObj, known: fr.known})
 	}
 	if len(s.OneOf) > 0 {
 		v.checkAlternatives(s, sp, "oneOf", s.OneOf, val, ip, fr)
@@ -22,14 +26,14 @@ func (v *validator) checkComposition(s *openapi3.Schema, sp *specPath, val any, 
 	if len(s.AnyOf) > 0 {
 		v.checkAlternatives(s, sp, "anyOf", s.AnyOf, val, ip, fr)
 	}
-	if s.Not != nil && v.try(s.Not, sp.child("not"), val, ip, frame{}) {
+	if s.Not != nil && v.try(s.Not, v.child(sp, "not"), val, ip, frame{}) {
 		v.fail(ip, sp, "not", nil, val, "the value {at} must not match the schema of not")
 	}
 	if s.If != nil {
-		if v.try(s.If, sp.child("if"), val, ip, frame{}) {
-			v.validate(s.Then, sp.child("then"), val, ip, frame{})
+		if v.try(s.If, v.child(sp, "if"), val, ip, frame{}) {
+			v.validate(s.Then, v.child(sp, "then"), val, ip, frame{})
 		} else {
-			v.validate(s.Else, sp.child("else"), val, ip, frame{})
+			v.validate(s.Else, v.child(sp, "else"), val, ip, frame{})
 		}
 	}
 }
@@ -40,17 +44,17 @@ func (v *validator) checkComposition(s *openapi3.Schema, sp *specPath, val any, 
 // branches share is something the provider can send (the reference demands exactly one,
 // and so fails consumers that read only the fields common to the branches).
 func (v *validator) checkAlternatives(s *openapi3.Schema, sp *specPath, keyword string, branches openapi3.SchemaRefs, val any, ip *instPath, fr frame) {
-	ksp := sp.child(keyword)
+	ksp := v.child(sp, keyword)
 	if d := s.Discriminator; d != nil && d.PropertyName != "" {
 		if obj, ok := val.(map[string]any); ok {
 			tag, has := obj[d.PropertyName]
 			tagStr, isStr := tag.(string)
 			if has && isStr {
 				if i := discriminated(d, branches, tagStr); i >= 0 {
-					v.validate(branches[i], ksp.child(itoa(i)), val, ip, frame{known: fr.known})
+					v.validate(branches[i], v.child(ksp, itoa(i)), val, ip, frame{known: fr.known})
 					return
 				}
-				v.fail(ip.field(d.PropertyName), sp, "discriminator", tagStr, tag,
+				v.fail(v.field(ip, d.PropertyName), sp, "discriminator", tagStr, tag,
 					"discriminator %q {at} is %q, which selects none of the schemas of %s", d.PropertyName, tagStr, keyword)
 				return
 			}
@@ -63,7 +67,7 @@ func (v *validator) checkAlternatives(s *openapi3.Schema, sp *specPath, keyword 
 	var matched []int
 	var failures [][]vErr
 	for i, b := range branches {
-		errs, ok := v.attempt(b, ksp.child(itoa(i)), val, ip, frame{known: fr.known})
+		errs, ok := v.attempt(b, v.child(ksp, itoa(i)), val, ip, frame{known: fr.known})
 		if ok {
 			matched = append(matched, i)
 		}
@@ -115,7 +119,8 @@ func closest(failures [][]vErr, ip *instPath) int {
 	for i, errs := range failures {
 		deep := len(errs) > 0
 		for _, e := range errs {
-			if e.inst == ip && e.keyword == "type" || e.inst.parent == ip && e.keyword == "additionalProperties" {
+			// Every error of a branch is at ip or below it: the depth tells which.
+			if e.depth == ip.depth && e.keyword == "type" || e.depth == ip.depth+1 && e.keyword == "additionalProperties" {
 				deep = false
 			}
 		}

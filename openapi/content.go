@@ -1,9 +1,11 @@
 package openapi
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // findMatchingType negotiates a requested media type (an Accept or Content-Type value,
@@ -20,9 +22,12 @@ func findMatchingType(requested string, available []string) string {
 		t string
 		q float64
 	}
-	var accept []cand
-	for _, part := range strings.Split(requested, ",") {
-		t := strings.ToLower(strings.Join(strings.Fields(part), ""))
+	var buf [4]cand // most requests name one or two types: no allocation
+	accept := buf[:0]
+	for rest, more := requested, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ",")
+		t := normalType(part)
 		q := 1.0
 		if i := strings.Index(t, ";q="); i >= 0 {
 			end := strings.IndexByte(t[i+3:], ';')
@@ -39,44 +44,40 @@ func findMatchingType(requested string, available []string) string {
 		}
 		accept = append(accept, cand{t, q})
 	}
-	sort.SliceStable(accept, func(i, j int) bool { return accept[i].q > accept[j].q })
-	avail := make([]string, len(available))
-	for i, a := range available {
-		avail[i] = strings.ToLower(strings.Join(strings.Fields(a), ""))
-	}
+	slices.SortStableFunc(accept, func(a, b cand) int { return cmp.Compare(b.q, a.q) })
 	for _, a := range accept {
-		for i, t := range avail {
-			if t == a.t {
-				return available[i]
+		for _, avail := range available {
+			if normalType(avail) == a.t {
+				return avail
 			}
 		}
 	}
 	for _, a := range accept {
-		for i, t := range avail {
-			if withoutParams(t) == withoutParams(a.t) {
-				return available[i]
+		for _, avail := range available {
+			if withoutParams(normalType(avail)) == withoutParams(a.t) {
+				return avail
 			}
 		}
 	}
 	for _, a := range accept {
 		at, as := typeAndSuffix(a.t)
-		for i, t := range avail {
-			if tt, ts := typeAndSuffix(t); tt == at && ts == as {
-				return available[i]
+		for _, avail := range available {
+			if tt, ts := typeAndSuffix(normalType(avail)); tt == at && ts == as {
+				return avail
 			}
 		}
 	}
 	for _, a := range accept {
 		at, _ := typeAndSuffix(a.t)
-		for i, t := range avail {
-			if tt, ts := typeAndSuffix(t); ts == "*" && tt == at {
-				return available[i]
+		for _, avail := range available {
+			if tt, ts := typeAndSuffix(normalType(avail)); ts == "*" && tt == at {
+				return avail
 			}
 		}
 	}
-	for i, t := range avail {
-		if withoutParams(t) == "*/*" {
-			return available[i]
+	for _, avail := range available {
+		if withoutParams(normalType(avail)) == "*/*" {
+			return avail
 		}
 	}
 	for _, a := range accept {
@@ -84,9 +85,9 @@ func findMatchingType(requested string, available []string) string {
 		if as != "*" {
 			continue
 		}
-		for i, t := range avail {
-			if tt, _ := typeAndSuffix(t); tt == at {
-				return available[i]
+		for _, avail := range available {
+			if tt, _ := typeAndSuffix(normalType(avail)); tt == at {
+				return avail
 			}
 		}
 	}
@@ -96,6 +97,18 @@ func findMatchingType(requested string, available []string) string {
 		}
 	}
 	return ""
+}
+
+// normalType is a media type as findMatchingType compares it: lower case, without white
+// space. Types are compared many times and are mostly written so already: those are
+// returned as they are.
+func normalType(t string) string {
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' || c <= ' ' {
+			return strings.ToLower(strings.Join(strings.Fields(t), ""))
+		}
+	}
+	return t
 }
 
 func withoutParams(t string) string {

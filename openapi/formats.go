@@ -15,9 +15,6 @@ import (
 // a format Treaty does not know is not checked, as there.
 
 var (
-	reDate     = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})$`)
-	reTime     = regexp.MustCompile(`^(?i)(\d{2}):(\d{2}):(\d{2})(\.\d+)?(z|[+-]\d{2}(?::?\d{2})?)?$`)
-	reDateTime = regexp.MustCompile(`^(?i)(\d{4}-\d{2}-\d{2})[t\s](.+)$`)
 	reUUID     = regexp.MustCompile(`^(?i)(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$`)
 	reHostname = regexp.MustCompile(`^(?i)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?$`)
 	reDuration = regexp.MustCompile(`^P(?:\d+W|(?:\d+Y)?(?:\d+M)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?)$`)
@@ -28,12 +25,17 @@ var (
 
 var daysInMonth = [...]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
+// validDate reads a date as ^(\d{4})-(\d{2})-(\d{2})$ does, and checks it is a day of the
+// calendar. Dates and times are read by hand, not by regexp: pacts are full of them, and
+// they are checked on every comparison.
 func validDate(s string) bool {
-	m := reDate.FindStringSubmatch(s)
-	if m == nil {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s[:4]) || !digits(s[5:7]) || !digits(s[8:]) {
 		return false
 	}
-	y, mo, d := atoi(m[1]), atoi(m[2]), atoi(m[3])
+	return validDay(atoi(s[:4]), atoi(s[5:7]), atoi(s[8:]))
+}
+
+func validDay(y, mo, d int) bool {
 	if mo < 1 || mo > 12 || d < 1 || d > daysInMonth[mo] {
 		return false
 	}
@@ -41,13 +43,60 @@ func validDate(s string) bool {
 	return mo != 2 || d <= 28 || leap
 }
 
+// validTime reads a time as ^(?i)(\d{2}):(\d{2}):(\d{2})(\.\d+)?(z|[+-]\d{2}(?::?\d{2})?)?$
+// does, and checks its hours, minutes and seconds.
 func validTime(s string) bool {
-	m := reTime.FindStringSubmatch(s)
-	if m == nil {
+	if len(s) < 8 || s[2] != ':' || s[5] != ':' || !digits(s[:2]) || !digits(s[3:5]) || !digits(s[6:8]) {
 		return false
 	}
-	h, mi, sec := atoi(m[1]), atoi(m[2]), atoi(m[3])
+	rest := s[8:]
+	if rest != "" && rest[0] == '.' {
+		n := 1
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	switch {
+	case rest == "", rest == "z", rest == "Z":
+	case rest[0] == '+' || rest[0] == '-':
+		z := rest[1:]
+		if !(len(z) == 2 && digits(z) || len(z) == 4 && digits(z) || len(z) == 5 && z[2] == ':' && digits(z[:2]) && digits(z[3:])) {
+			return false
+		}
+	default:
+		return false
+	}
+	h, mi, sec := atoi(s[:2]), atoi(s[3:5]), atoi(s[6:8])
 	return h <= 23 && mi <= 59 && sec <= 60
+}
+
+// splitDateTime splits a date-time as ^(?i)(\d{4}-\d{2}-\d{2})[t\s](.+)$ does.
+func splitDateTime(s string) (date, clock string, ok bool) {
+	if len(s) < 12 || s[4] != '-' || s[7] != '-' || !digits(s[:4]) || !digits(s[5:7]) || !digits(s[8:10]) {
+		return "", "", false
+	}
+	switch s[10] {
+	case 't', 'T', ' ', '\t', '\n', '\f', '\r':
+	default:
+		return "", "", false
+	}
+	if strings.IndexByte(s[11:], '\n') >= 0 {
+		return "", "", false
+	}
+	return s[:10], s[11:], true
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func atoi(s string) int {
@@ -66,13 +115,13 @@ func checkStringFormat(format, s string) (ok, known bool) {
 	case "time":
 		return validTime(s) && hasZone(s), true
 	case "date-time":
-		m := reDateTime.FindStringSubmatch(s)
-		return m != nil && validDate(m[1]) && validTime(m[2]) && hasZone(m[2]), true
+		date, clock, ok := splitDateTime(s)
+		return ok && validDate(date) && validTime(clock) && hasZone(clock), true
 	case "iso-time":
 		return validTime(s), true
 	case "iso-date-time":
-		m := reDateTime.FindStringSubmatch(s)
-		return m != nil && validDate(m[1]) && validTime(m[2]), true
+		date, clock, ok := splitDateTime(s)
+		return ok && validDate(date) && validTime(clock), true
 	case "duration":
 		return s != "P" && !strings.HasSuffix(s, "T") && reDuration.MatchString(s), true
 	case "uuid":
@@ -118,8 +167,7 @@ func checkStringFormat(format, s string) (ok, known bool) {
 }
 
 func hasZone(t string) bool {
-	t = strings.ToLower(t)
-	return strings.HasSuffix(t, "z") || strings.LastIndexAny(t, "+-") > 0
+	return strings.HasSuffix(t, "z") || strings.HasSuffix(t, "Z") || strings.LastIndexAny(t, "+-") > 0
 }
 
 // checkNumberFormat checks the numeric formats OpenAPI defines.

@@ -1,8 +1,12 @@
 package openapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -24,7 +28,8 @@ func corpusFiles(f *testing.F, names ...string) [][]byte {
 }
 
 // FuzzLoad: any input either loads or is refused with an error; a loaded document can be
-// indexed and compared against.
+// indexed and compared against; decodeSpec reads it as kin-openapi does, canonicalSHA
+// hashes it as json.Marshal writes it.
 func FuzzLoad(f *testing.F) {
 	for _, data := range corpusFiles(f, "openapi.yaml", "openapi.json") {
 		f.Add(data)
@@ -36,6 +41,10 @@ func FuzzLoad(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkDecodeSpec(t, data)
+		if tree, err := parseTree(data); err == nil && checkTree(tree) == nil {
+			checkCanonical(t, tree)
+		}
 		doc, err := Load(data)
 		if err != nil {
 			return
@@ -71,6 +80,40 @@ func FuzzCompare(f *testing.F) {
 				if severityOf[f.Code] == "" || (f.Type != SeverityError && f.Type != SeverityWarning) {
 					t.Fatalf("finding with unknown code or type: %+v", f)
 				}
+			}
+		}
+	})
+}
+
+// FuzzReadJSON: what readJSON reads, encoding/json reads the same, as one value with only
+// white space after it.
+func FuzzReadJSON(f *testing.F) {
+	for _, data := range corpusFiles(f, "openapi.json", "pact.json") {
+		f.Add(data)
+	}
+	for _, s := range []string{`"\ud83d\ude00 \ud83d \udc00 \u00e9 \/ \b\f\n\r\t"`, "\"\xff\xfe a \xed\xa0\x80\"", `[1, -0, 0.5e-3, 1E+400, 12345678901234567890]`,
+		`{"a":1,"a":2} `, `{"a":1}]`, ` [true, false, null, {}, []]`, `01`, `1.`, `-`, `"\'"`, `{"a" 1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, numbers := range []bool{false, true} {
+			got, ok := readJSON(data, numbers)
+			if !ok {
+				continue
+			}
+			dec := json.NewDecoder(bytes.NewReader(data))
+			if numbers {
+				dec.UseNumber()
+			}
+			var want any
+			if err := dec.Decode(&want); err != nil {
+				t.Fatalf("readJSON read %q, encoding/json says %v", data, err)
+			}
+			if _, err := dec.Token(); err != io.EOF {
+				t.Fatalf("readJSON read %q, encoding/json finds more after the value", data)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("readJSON(%q) = %#v, encoding/json reads %#v", data, got, want)
 			}
 		}
 	})

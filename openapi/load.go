@@ -71,11 +71,23 @@ func Load(data []byte) (*Document, error) {
 	if err := checkTree(tree); err != nil {
 		return nil, err
 	}
-	canonical, err := json.Marshal(tree) // map keys are sorted: the same document in YAML or JSON has one identity
-	if err != nil {
-		return nil, fmt.Errorf("not an OpenAPI document: %v", err)
+	// The identity is the SHA-256 of the canonical JSON, whose map keys are sorted: the same
+	// document in YAML or JSON has one identity. The JSON itself is made only when
+	// kin-openapi has to read it.
+	var canonical []byte
+	sum, ok := canonicalSHA(tree)
+	if !ok {
+		if canonical, err = json.Marshal(tree); err != nil {
+			return nil, fmt.Errorf("not an OpenAPI document: %v", err)
+		}
+		sum = sha256.Sum256(canonical)
 	}
-	sum := sha256.Sum256(canonical)
+	canonicalJSON := func() []byte {
+		if canonical == nil {
+			canonical, _ = json.Marshal(tree) // canonicalSHA wrote it: it marshals
+		}
+		return canonical
+	}
 	d := &Document{sha: hex.EncodeToString(sum[:])}
 
 	loader := openapi3.NewLoader()
@@ -91,7 +103,7 @@ func Load(data []byte) (*Document, error) {
 			return nil, fmt.Errorf("not an OpenAPI document: swagger %q is not 2.0", v)
 		}
 		var doc2 openapi2.T
-		if err := json.Unmarshal(canonical, &doc2); err != nil {
+		if err := json.Unmarshal(canonicalJSON(), &doc2); err != nil {
 			return nil, fmt.Errorf("not a valid Swagger 2.0 document: %v", err)
 		}
 		spec, err := openapi2conv.ToV3WithLoader(&doc2, loader, nil)
@@ -104,11 +116,15 @@ func Load(data []byte) (*Document, error) {
 		if !strings.HasPrefix(v, "3.") {
 			return nil, fmt.Errorf("not an OpenAPI document: openapi %q is not 3.x", v)
 		}
-		// kin-openapi reads the canonical JSON (its own loader would try YAML first, slowly),
-		// then resolves the references.
-		spec := &openapi3.T{}
-		if err := json.Unmarshal(canonical, spec); err != nil {
-			return nil, fmt.Errorf("not a valid OpenAPI document: %w", err)
+		// The tree is read into kin-openapi's types by decodeSpec, or, when it cannot,
+		// kin-openapi reads the canonical JSON (its own loader would try YAML first, slowly);
+		// then the references are resolved.
+		spec, ok := decodeSpec(root)
+		if !ok {
+			spec = &openapi3.T{}
+			if err := json.Unmarshal(canonicalJSON(), spec); err != nil {
+				return nil, fmt.Errorf("not a valid OpenAPI document: %w", err)
+			}
 		}
 		if err := loader.ResolveRefsIn(spec, nil); err != nil {
 			return nil, fmt.Errorf("not a valid OpenAPI document: %w", loadError(err))
@@ -137,6 +153,9 @@ func loadError(err error) error {
 func parseTree(data []byte) (any, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		if v, ok := readJSON(trimmed, false); ok {
+			return v, nil
+		}
 		var v any
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		if err := dec.Decode(&v); err == nil && !dec.More() {
@@ -193,6 +212,42 @@ func stringKeys(v any, depth int) (any, error) {
 // checkTree bounds the work the rest of loading can do and refuses references to other
 // documents before kin-openapi sees them.
 func checkTree(tree any) error {
+	nodes := 0
+	if treeFine(tree, 0, &nodes) {
+		return nil
+	}
+	return explainTree(tree)
+}
+
+// treeFine reports whether the tree is within the limits and refers to no other document.
+// It is checkTree without the work of saying what is wrong, and where: explainTree does that
+// when it is not.
+func treeFine(v any, depth int, nodes *int) bool {
+	if *nodes++; *nodes > maxNodes || depth > maxDepth {
+		return false
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		if ref, ok := t["$ref"].(string); ok && !strings.HasPrefix(ref, "#") {
+			return false
+		}
+		for _, e := range t {
+			if !treeFine(e, depth+1, nodes) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if !treeFine(e, depth+1, nodes) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// explainTree says what checkTree refuses: the first bad reference in a stable order.
+func explainTree(tree any) error {
 	nodes := 0
 	var walk func(v any, path string, depth int) error
 	walk = func(v any, path string, depth int) error {

@@ -23,27 +23,29 @@ type objectView struct {
 	propNames  []propDecl
 	depReq     map[string][]string
 	depSchemas []propDecl
+	names      map[string]bool // the keys of props, shared: never modified
 }
 
 type propDecl struct {
 	name   string
 	schema *openapi3.SchemaRef
 	sp     *specPath
+	info   *schemaInfo // the schema's, for a property (nil: looked up)
 }
 
 // view merges s and its allOf parts (through references, cycles cut). Views are built once
 // per schema and kept in the index: a schema object sits at one place in the document, so
 // its locations are the same however it is reached.
-func (v *validator) view(s *openapi3.Schema, sp *specPath) *objectView {
-	if ov, ok := v.ix.views.Load(s); ok {
-		return ov.(*objectView)
+func (v *validator) view(s *openapi3.Schema, si *schemaInfo, sp *specPath) *objectView {
+	if ov := si.view.Load(); ov != nil {
+		return ov
 	}
-	ov := buildView(s, sp)
-	v.ix.views.Store(s, ov)
-	return ov
+	si.view.CompareAndSwap(nil, v.ix.buildView(s, sp))
+	return si.view.Load()
 }
 
-func buildView(s *openapi3.Schema, sp *specPath) *objectView {
+func (ix *index) buildView(s *openapi3.Schema, sp *specPath) *objectView {
+	sp = sp.clone() // the view keeps it
 	ov := &objectView{props: map[string][]propDecl{}}
 	seen := map[*openapi3.Schema]bool{}
 	var add func(s *openapi3.Schema, sp *specPath)
@@ -57,15 +59,20 @@ func buildView(s *openapi3.Schema, sp *specPath) *objectView {
 		}
 		ov.nullable = ov.nullable || s.Nullable || s.Type != nil && s.Type.Includes("null")
 		for _, name := range sortedKeys(s.Properties) {
-			ov.props[name] = append(ov.props[name], propDecl{name, s.Properties[name], sp.child("properties").child(name)})
+			p := s.Properties[name]
+			var info *schemaInfo
+			if p != nil && p.Value != nil {
+				info = ix.info(p.Value)
+			}
+			ov.props[name] = append(ov.props[name], propDecl{name, p, sp.child("properties").child(name), info})
 		}
 		for _, p := range sortedKeys(s.PatternProperties) {
-			ov.patterns = append(ov.patterns, propDecl{p, s.PatternProperties[p], sp.child("patternProperties").child(p)})
+			ov.patterns = append(ov.patterns, propDecl{p, s.PatternProperties[p], sp.child("patternProperties").child(p), nil})
 		}
 		ap := s.AdditionalProperties
 		switch {
 		case ap.Schema != nil:
-			ov.additional = append(ov.additional, propDecl{"", ap.Schema, sp.child("additionalProperties")})
+			ov.additional = append(ov.additional, propDecl{"", ap.Schema, sp.child("additionalProperties"), nil})
 		case ap.Has != nil && !*ap.Has:
 			if ov.closed == nil {
 				ov.closed = sp.child("additionalProperties")
@@ -77,14 +84,14 @@ func buildView(s *openapi3.Schema, sp *specPath) *objectView {
 			ov.closed = sp.child("unevaluatedProperties")
 		}
 		for _, r := range s.Required {
-			ov.required = append(ov.required, propDecl{r, nil, sp.child("required")})
+			ov.required = append(ov.required, propDecl{r, nil, sp.child("required"), nil})
 		}
 		if s.MaxProps != nil && (ov.maxProps == nil || *s.MaxProps < *ov.maxProps) {
 			ov.maxProps = s.MaxProps
 		}
 		ov.minProps = max(ov.minProps, s.MinProps)
 		if s.PropertyNames != nil {
-			ov.propNames = append(ov.propNames, propDecl{"", s.PropertyNames, sp.child("propertyNames")})
+			ov.propNames = append(ov.propNames, propDecl{"", s.PropertyNames, sp.child("propertyNames"), nil})
 		}
 		for k, deps := range s.DependentRequired {
 			if ov.depReq == nil {
@@ -93,7 +100,7 @@ func buildView(s *openapi3.Schema, sp *specPath) *objectView {
 			ov.depReq[k] = append(ov.depReq[k], deps...)
 		}
 		for _, k := range sortedKeys(s.DependentSchemas) {
-			ov.depSchemas = append(ov.depSchemas, propDecl{k, s.DependentSchemas[k], sp.child("dependentSchemas").child(k)})
+			ov.depSchemas = append(ov.depSchemas, propDecl{k, s.DependentSchemas[k], sp.child("dependentSchemas").child(k), nil})
 		}
 		for i, part := range s.AllOf {
 			if part == nil || part.Value == nil {
@@ -107,14 +114,18 @@ func buildView(s *openapi3.Schema, sp *specPath) *objectView {
 		}
 	}
 	add(s, sp)
+	ov.names = make(map[string]bool, len(ov.props))
+	for k := range ov.props {
+		ov.names[k] = true
+	}
 	return ov
 }
 
 // checkObject checks an object's properties against the merged view of s. known holds
 // property names declared around s (next to the oneOf s is a branch of); it returns the
 // names a nested oneOf/anyOf of s must treat as known.
-func (v *validator) checkObject(s *openapi3.Schema, sp *specPath, obj map[string]any, ip *instPath, tol tolerance, known map[string]bool) map[string]bool {
-	ov := v.view(s, sp)
+func (v *validator) checkObject(s *openapi3.Schema, si *schemaInfo, sp *specPath, obj map[string]any, ip *instPath, tol tolerance, known map[string]bool) map[string]bool {
+	ov := v.view(s, si, sp)
 	composed := len(s.OneOf) > 0 || len(s.AnyOf) > 0
 	closedAt := ov.closed
 	// A response object the provider describes is closed to properties it does not declare,
@@ -123,7 +134,7 @@ func (v *validator) checkObject(s *openapi3.Schema, sp *specPath, obj map[string
 	if closedAt == nil && v.dir == dirResponse && ov.isObject && !composed && len(ov.additional) == 0 &&
 		!(ov.explicitly && v.profile.HonourAdditionalPropertiesTrue) &&
 		!(ov.nullable && v.profile.NoTransformNonNullableResponseSchema) {
-		closedAt = sp.child("additionalProperties")
+		closedAt = v.child(sp, "additionalProperties")
 	}
 	if tol.keysFree {
 		closedAt = nil
@@ -131,7 +142,7 @@ func (v *validator) checkObject(s *openapi3.Schema, sp *specPath, obj map[string
 
 	// Map order is fine: findings are sorted at the end.
 	for name, val := range obj {
-		cip := ip.field(name)
+		cip := v.field(ip, name)
 		decls := ov.props[name]
 		for _, d := range decls {
 			if d.schema == nil || d.schema.Value == nil {
@@ -143,13 +154,13 @@ func (v *validator) checkObject(s *openapi3.Schema, sp *specPath, obj map[string
 			case v.dir == dirResponse && d.schema.Value.WriteOnly:
 				v.fail(cip, d.sp, "writeOnly", true, val, "property %q {at} is write-only: the provider never sends it", name)
 			}
-			v.validate(d.schema, d.sp, val, cip, frame{})
+			v.validateWith(d.schema, d.info, d.sp, val, cip, frame{})
 		}
 		matched := len(decls) > 0
 		for _, p := range ov.patterns {
 			re, ok := v.ix.patterns[p.name]
 			if !ok {
-				re = cachedRegexp(p.name)
+				re = cachedPattern(p.name)
 			}
 			if re != nil && re.MatchString(name) {
 				matched = true
@@ -167,9 +178,9 @@ func (v *validator) checkObject(s *openapi3.Schema, sp *specPath, obj map[string
 		}
 		if len(ov.additional) == 0 && closedAt != nil {
 			if v.dir == dirResponse {
-				v.fail(cip, closedAt.parent, closedAt.seg, false, val, "unexpected property %q {at}: the provider does not declare it", name)
+				v.failAt(cip, closedAt, false, val, "unexpected property %q {at}: the provider does not declare it", name)
 			} else {
-				v.fail(cip, closedAt.parent, closedAt.seg, false, val, "property %q {at} is not allowed: the schema declares no such property", name)
+				v.failAt(cip, closedAt, false, val, "property %q {at} is not allowed: the schema declares no such property", name)
 			}
 		}
 	}
@@ -210,6 +221,9 @@ func (v *validator) checkObject(s *openapi3.Schema, sp *specPath, obj map[string
 
 	if !composed && len(s.AllOf) == 0 {
 		return known
+	}
+	if len(known) == 0 {
+		return ov.names
 	}
 	names := make(map[string]bool, len(known)+len(ov.props))
 	for k := range known {

@@ -37,10 +37,11 @@ type interaction struct {
 	reqHdr   headers
 	reqBody  body
 
-	status  int
-	resHdr  headers
-	resBody body
-	rules   *ruleSet // the response's matching rules
+	status     int
+	statusKeys [3]string // the keys a response for status may have: "201", "2XX", "2xx"
+	resHdr     headers
+	resBody    body
+	rules      *ruleSet // the response's matching rules
 }
 
 type queryParam struct {
@@ -61,21 +62,12 @@ type body struct {
 type headers struct {
 	names  map[string]string // lower-cased → as written
 	values map[string]string
+	order  []string // the lower-cased names, sorted
 }
 
 func (h headers) get(name string) (string, bool) {
 	v, ok := h.values[strings.ToLower(name)]
 	return v, ok
-}
-
-// sorted lists the lower-cased names, sorted.
-func (h headers) sorted() []string {
-	out := make([]string, 0, len(h.values))
-	for k := range h.values {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // maxPactSize bounds a pact handed to ParsePact: larger than any sane contract.
@@ -89,14 +81,17 @@ func ParsePact(data []byte) (*Pact, error) {
 	if len(data) > maxPactSize {
 		return nil, fmt.Errorf("the pact is %d bytes, more than the %d Treaty reads", len(data), maxPactSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("the pact is not valid JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("the pact has trailing data after the JSON document")
+	v, ok := readJSON(data, true)
+	if !ok {
+		// encoding/json says what is wrong.
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("the pact is not valid JSON: %v", err)
+		}
+		if dec.More() {
+			return nil, errors.New("the pact has trailing data after the JSON document")
+		}
 	}
 	doc, ok := v.(map[string]any)
 	if !ok {
@@ -234,6 +229,8 @@ func parseInteraction(index int, m map[string]any, v4 bool) (*interaction, error
 		return nil, fmt.Errorf("response.status %s is not an HTTP status", status)
 	}
 	it.status = int(f)
+	code := strconv.Itoa(it.status)
+	it.statusKeys = [3]string{code, code[:1] + "XX", code[:1] + "xx"}
 	it.reqBody = parseBody(req, v4)
 	it.resBody = parseBody(res, v4)
 	if it.rules, err = parseRules(res["matchingRules"]); err != nil {
@@ -349,6 +346,10 @@ func parseHeaders(v any) (headers, error) {
 		h.names[lk] = k
 		h.values[lk] = strings.Join(vals, ", ")
 	}
+	for k := range h.values {
+		h.order = append(h.order, k)
+	}
+	sort.Strings(h.order)
 	return h, nil
 }
 

@@ -21,27 +21,30 @@ func paramSchema(p *openapi3.Parameter) (*openapi3.SchemaRef, string) {
 	return nil, ""
 }
 
-func schemaIs(ref *openapi3.SchemaRef, typ string) bool {
-	return ref != nil && ref.Value != nil && ref.Value.Type != nil && ref.Value.Type.Is(typ)
+// onlyType is the schema's type when it names exactly one, else "".
+func onlyType(ref *openapi3.SchemaRef) string {
+	if ref != nil && ref.Value != nil && ref.Value.Type != nil && len(*ref.Value.Type) == 1 {
+		return (*ref.Value.Type)[0]
+	}
+	return ""
 }
 
 // complexSchema is what the no-validate-complex-parameters quirk still validates.
-func complexSchema(ref *openapi3.SchemaRef) bool {
-	return schemaIs(ref, "array") || schemaIs(ref, "object")
-}
+func complexSchema(typ string) bool { return typ == "array" || typ == "object" }
 
-// splitParam reads a serialized parameter value as its schema wants it: an array is split on
-// the style's delimiter, an object from "k,v,k2,v2" or "k=v,k2=v2" (explode).
-func splitParam(raw string, ref *openapi3.SchemaRef, delim string) any {
-	switch {
-	case schemaIs(ref, "array"):
+// splitParam reads a serialized parameter value as its schema (of type typ, see onlyType)
+// wants it: an array is split on the style's delimiter, an object from "k,v,k2,v2" or
+// "k=v,k2=v2" (explode).
+func splitParam(raw string, typ string, delim string) any {
+	switch typ {
+	case "array":
 		parts := strings.Split(raw, delim)
 		out := make([]any, len(parts))
 		for i, p := range parts {
 			out[i] = p
 		}
 		return out
-	case schemaIs(ref, "object"):
+	case "object":
 		obj := map[string]any{}
 		parts := strings.Split(raw, delim)
 		if strings.Contains(raw, "=") {
@@ -59,21 +62,21 @@ func splitParam(raw string, ref *openapi3.SchemaRef, delim string) any {
 	return raw
 }
 
-// validateParam checks a parameter value and reports what fails under code.
-// prefix is built only when something fails: most values pass.
-func (c *check) validateParam(p param, value any, code Code, sev Severity, prefix func() string, mockLoc, what string) {
-	ref, schemaLoc := paramSchema(p.Parameter)
-	if ref == nil {
+// validateParam checks a parameter value and reports what fails under code. prefix and
+// mockLoc are made only when something fails: most values pass.
+func (c *check) validateParam(p *param, value any, code Code, sev Severity, prefix func() string, mockLoc func() string, what string) {
+	if p.schema == nil {
 		return
 	}
-	if c.profile.NoValidateComplexParameters && !complexSchema(ref) {
+	if c.profile.NoValidateComplexParameters && !complexSchema(p.typ) {
 		return
 	}
 	v := c.newValidator(dirParam)
-	v.validate(ref, &specPath{seg: p.loc + schemaLoc}, value, &instPath{}, frame{})
-	if len(v.errs) > 0 {
-		c.reportSchemaErrors(v, code, sev, prefix(), mockLoc, fmt.Sprintf("%s %q", what, p.Name))
+	v.check(p.schema, value, p.loc, p.schemaLoc)
+	if len(v.errs) == 0 {
+		return
 	}
+	c.reportSchemaErrors(v, code, sev, prefix(), mockLoc, fmt.Sprintf("%s %q", what, p.Name))
 }
 
 func paramPrefix() string {
@@ -90,37 +93,36 @@ func (c *check) checkPathParams() bool {
 	if !c.validRequest() {
 		sev = SeverityWarning
 	}
-	for _, p := range c.op.params {
+	for i := range c.op.params {
+		p := &c.op.params[i]
 		if p.In != "path" {
 			continue
 		}
-		raw, ok := c.params[cleanParamName(p.Name)]
+		raw, ok := lookupParam(c.params, p.clean)
 		if !ok {
 			continue
 		}
-		ref, _ := paramSchema(p.Parameter)
 		delim := ","
-		style := strings.ToLower(p.Style)
 		explode := p.Explode != nil && *p.Explode
 		switch {
-		case style == "label":
+		case p.style == "label":
 			raw = strings.TrimPrefix(raw, ".")
 			if explode {
 				delim = "."
 			}
-		case style == "matrix":
+		case p.style == "matrix":
 			raw = strings.TrimPrefix(strings.TrimPrefix(raw, ";"), p.Name+"=")
 			if explode {
 				delim = ";"
 			}
 		}
 		var value any = raw
-		if !schemaIs(ref, "string") {
-			value = splitParam(raw, ref, delim)
+		if p.typ != "string" {
+			value = splitParam(raw, p.typ, delim)
 		}
 		c.validateParam(p, value, CodePathOrMethodUnknown, sev, func() string {
 			return fmt.Sprintf("Path or method not defined in spec file: %s %s: ", c.it.method, c.it.path)
-		}, c.loc(".request.path"), "path parameter")
+		}, c.mockLoc(".request.path"), "path parameter")
 	}
 	for i := before; i < len(c.findings); i++ {
 		c.findings[i].MockDetails.Location = c.loc(".request.path")
@@ -132,64 +134,31 @@ func (c *check) checkPathParams() bool {
 	return true
 }
 
-// securityNames returns the names of apiKey credentials the operation's security accepts
-// in the given place ("header" or "query"), lower-cased for headers.
-func (c *check) securityNames(in string) map[string]bool {
-	out := map[string]bool{}
-	for _, req := range c.op.security {
-		for name := range req {
-			s := c.ix.schemes[name]
-			if s != nil && strings.EqualFold(s.Type, "apiKey") && strings.EqualFold(s.In, in) {
-				if in == "header" {
-					out[strings.ToLower(s.Name)] = true
-				} else {
-					out[s.Name] = true
-				}
-			}
-		}
-	}
-	return out
-}
-
 // checkRequestHeaders checks Accept, Content-Type, the declared header parameters and the
 // headers the document does not know. It reports whether Content-Type was incompatible
 // (the body is then not checked: it would be read as the wrong type).
 func (c *check) checkRequestHeaders() (ctIncompatible bool) {
-	op := c.op.op
 	h := c.it.reqHdr
-
-	var allResponseTypes []string
-	if op.Responses != nil {
-		for _, k := range sortedKeys(op.Responses.Map()) {
-			if r := op.Responses.Value(k); r != nil && r.Value != nil {
-				allResponseTypes = append(allResponseTypes, mediaTypes(r.Value.Content)...)
-			}
-		}
-	}
 	if accept, ok := h.get("accept"); ok && accept != "" {
 		// The whole header is negotiated, q-values and all; the reference cuts it at the
 		// first ";" and so rejects "text/html;q=0.9, application/json".
-		requested := accept
 		switch {
-		case len(allResponseTypes) == 0:
+		case len(c.op.responseTypes) == 0:
 			c.add(CodeAcceptUnknown, "Request Accept header is defined but the spec does not specify any mime-types to produce",
 				c.loc(".request.headers.accept"), accept, c.op.loc, nil)
 		default:
 			var exact []string
-			if r := op.Responses.Value(fmt.Sprint(c.it.status)); r != nil && r.Value != nil {
-				exact = mediaTypes(r.Value.Content)
+			if r := c.op.responses[c.it.statusKeys[0]]; r != nil {
+				exact = r.types
 			}
-			if len(exact) > 0 && findMatchingType(requested, allResponseTypes) == "" {
+			if len(exact) > 0 && findMatchingType(accept, c.op.responseTypes) == "" {
 				c.add(CodeAcceptIncompatible, fmt.Sprintf("Request Accept header %q is incompatible with the mime-types the spec defines to produce (%s)",
 					accept, strings.Join(exact, ", ")), c.loc(".request.headers.accept"), accept, c.op.loc, exact)
 			}
 		}
 	}
 
-	var requestTypes []string
-	if op.RequestBody != nil && op.RequestBody.Value != nil {
-		requestTypes = mediaTypes(op.RequestBody.Value.Content)
-	}
+	requestTypes := c.op.requestTypes
 	ct, hasCT := h.get("content-type")
 	ctType, _, _ := strings.Cut(ct, ";")
 	switch {
@@ -205,38 +174,30 @@ func (c *check) checkRequestHeaders() (ctIncompatible bool) {
 			c.loc(".request.headers.content-type"), nil, c.op.loc, requestTypes)
 	}
 
-	declared := map[string]bool{}
-	for _, p := range c.op.params {
-		if p.In != "header" {
-			continue
-		}
-		lname := strings.ToLower(p.Name)
-		declared[lname] = true
-		if !c.validRequest() {
-			continue
-		}
-		value, ok := h.get(p.Name)
-		mockLoc := c.loc(".request.headers." + p.Name)
-		if !ok {
-			if p.Required {
-				c.add(CodeRequestHeaderIncompat, fmt.Sprintf("Value is incompatible with the parameter defined in the spec file: missing required header %q", p.Name),
-					mockLoc, nil, p.loc, p.Name)
-			}
-			continue
-		}
-		ref, _ := paramSchema(p.Parameter)
-		var val any = value
-		if !schemaIs(ref, "string") {
-			val = splitParam(value, ref, ",")
-		}
-		c.validateParam(p, val, CodeRequestHeaderIncompat, SeverityError, paramPrefix, mockLoc, "header")
-	}
 	if !c.validRequest() {
 		return ctIncompatible
 	}
-	apiKeys := c.securityNames("header")
-	for _, name := range h.sorted() {
-		if declared[name] || standardRequestHeaders[name] || apiKeys[name] {
+	for i := range c.op.params {
+		p := &c.op.params[i]
+		if p.In != "header" {
+			continue
+		}
+		value, ok := h.values[p.lower]
+		if !ok {
+			if p.Required {
+				c.add(CodeRequestHeaderIncompat, fmt.Sprintf("Value is incompatible with the parameter defined in the spec file: missing required header %q", p.Name),
+					c.loc(".request.headers."+p.Name), nil, p.loc, p.Name)
+			}
+			continue
+		}
+		var val any = value
+		if p.typ != "string" {
+			val = splitParam(value, p.typ, ",")
+		}
+		c.validateParam(p, val, CodeRequestHeaderIncompat, SeverityError, paramPrefix, c.mockLoc(".request.headers."+p.Name), "header")
+	}
+	for _, name := range h.order {
+		if c.op.headerParams[name] || standardRequestHeaders[name] || c.op.apiKeyHeaders[name] {
 			continue
 		}
 		c.add(CodeRequestHeaderUnknown, fmt.Sprintf("Request header is not defined in the spec file: %s", h.names[name]),
@@ -245,91 +206,103 @@ func (c *check) checkRequestHeaders() (ctIncompatible bool) {
 	return ctIncompatible
 }
 
-// checkQuery checks the declared query parameters and reports the undeclared ones.
+// checkQuery checks the declared query parameters and reports the undeclared ones. The
+// pact's query names are unique (parsePact merges repeated ones).
 func (c *check) checkQuery() {
 	if !c.validRequest() {
 		return
 	}
-	byName := map[string][]string{}
-	var order []string
-	for _, q := range c.it.query {
-		if _, seen := byName[q.name]; !seen {
-			order = append(order, q.name)
-		}
-		byName[q.name] = append(byName[q.name], q.values...)
+	query := c.it.query
+	var small [16]bool
+	used := small[:0]
+	if len(query) > len(small) {
+		used = make([]bool, len(query))
+	} else {
+		used = small[:len(query)]
 	}
-	used := map[string]bool{}
-	for _, p := range c.op.params {
+	for i := range c.op.params {
+		p := &c.op.params[i]
 		if p.In != "query" {
 			continue
 		}
-		ref, _ := paramSchema(p.Parameter)
-		mockLoc := c.loc(".request.query." + p.Name)
-		value, present := c.queryValue(p, ref, byName, used)
+		value, present := c.queryValue(p, used)
 		if !present {
 			if p.Required {
 				c.add(CodeQueryIncompatible, fmt.Sprintf("Value is incompatible with the parameter defined in the spec file: missing required query parameter %q", p.Name),
-					mockLoc, nil, p.loc, p.Name)
+					c.loc(".request.query."+p.Name), nil, p.loc, p.Name)
 			}
 			continue
 		}
-		c.validateParam(p, value, CodeQueryIncompatible, SeverityError, paramPrefix, mockLoc, "query parameter")
+		c.validateParam(p, value, CodeQueryIncompatible, SeverityError, paramPrefix, c.mockLoc(".request.query."+p.Name), "query parameter")
 	}
-	apiKeys := c.securityNames("query")
-	for _, name := range order {
-		if used[name] || apiKeys[name] {
+	for i, q := range query {
+		if used[i] || c.op.apiKeyQuery[q.name] {
 			continue
 		}
-		c.add(CodeQueryUnknown, fmt.Sprintf("Query parameter is not defined in the spec file: %s", name),
-			c.loc(".request.query."+name), strings.Join(byName[name], ","), c.op.loc, nil)
+		c.add(CodeQueryUnknown, fmt.Sprintf("Query parameter is not defined in the spec file: %s", q.name),
+			c.loc(".request.query."+q.name), strings.Join(q.values, ","), c.op.loc, nil)
 	}
 }
 
 // queryValue reads a query parameter as its style says: form (repeated keys, or comma
 // separated when not exploded), spaceDelimited, pipeDelimited, or deepObject (name[key]=v).
-func (c *check) queryValue(p param, ref *openapi3.SchemaRef, byName map[string][]string, used map[string]bool) (any, bool) {
-	style := strings.ToLower(p.Style)
-	if style == "deepobject" || schemaIs(ref, "object") {
-		obj := map[string]any{}
-		for name, vals := range byName {
-			key, ok := strings.CutPrefix(name, p.Name+"[")
+// It marks the pact's query parameters it reads in used.
+func (c *check) queryValue(p *param, used []bool) (any, bool) {
+	query := c.it.query
+	if p.style == "deepobject" || p.typ == "object" {
+		var obj map[string]any
+		for i, q := range query {
+			key, ok := strings.CutPrefix(q.name, p.Name+"[")
 			if !ok {
-				if k, ok2 := strings.CutPrefix(name, p.Name+"."); ok2 && !c.profile.LegacyParser {
+				if k, ok2 := strings.CutPrefix(q.name, p.Name+"."); ok2 && !c.profile.LegacyParser {
 					key, ok = k+"]", true
 				}
 			}
 			if ok && strings.HasSuffix(key, "]") {
-				used[name] = true
-				obj[strings.TrimSuffix(key, "]")] = vals[len(vals)-1]
+				used[i] = true
+				if obj == nil {
+					obj = map[string]any{}
+				}
+				obj[strings.TrimSuffix(key, "]")] = q.values[len(q.values)-1]
 			}
 		}
 		if len(obj) > 0 {
 			return obj, true
 		}
 	}
-	vals, ok := byName[p.Name]
-	if !ok {
+	idx := -1
+	for i, q := range query {
+		if q.name == p.Name {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
 		return nil, false
 	}
-	used[p.Name] = true
+	used[idx] = true
+	vals := query[idx].values
 	if c.profile.CastObjectsInPact && len(vals) == 1 && vals[0] == "[object Object]" {
 		return map[string]any{}, true
 	}
-	if schemaIs(ref, "string") {
+	if p.typ == "string" {
+		if len(vals) == 1 {
+			return vals[0], true
+		}
 		return strings.Join(vals, ","), true
 	}
 	delim := ","
-	switch style {
+	switch p.style {
 	case "spacedelimited":
 		delim = " "
 	case "pipedelimited":
 		delim = "|"
 	}
-	if schemaIs(ref, "array") || schemaIs(ref, "object") {
+	if p.typ == "array" || p.typ == "object" {
 		var items []any
 		for _, v := range vals {
-			if schemaIs(ref, "object") {
-				return splitParam(v, ref, delim), true
+			if p.typ == "object" {
+				return splitParam(v, p.typ, delim), true
 			}
 			for _, part := range strings.Split(v, delim) {
 				items = append(items, part)

@@ -138,11 +138,26 @@ type routeOptions struct {
 	noPercentEncoding bool
 }
 
-// match finds the operation for method and path, and the (percent-decoded) values of its
-// path parameters.
-func (r *router) match(method, path string, o routeOptions) (*operation, map[string]string) {
+// pathParam is the value of a path parameter, percent-decoded.
+type pathParam struct{ name, value string }
+
+// lookupParam returns the value of the named path parameter. When a template names a
+// parameter twice, the first segment's value wins.
+func lookupParam(params []pathParam, name string) (string, bool) {
+	for i := len(params) - 1; i >= 0; i-- {
+		if params[i].name == name {
+			return params[i].value, true
+		}
+	}
+	return "", false
+}
+
+// match finds the operation for method and path, and the values of its path parameters,
+// appended to params[:0].
+func (r *router) match(method, path string, o routeOptions, params []pathParam) (*operation, []pathParam) {
+	params = params[:0]
 	if r.root == nil {
-		return nil, nil
+		return nil, params
 	}
 	if o.ignoreDuplicate {
 		for strings.Contains(path, "//") {
@@ -152,15 +167,8 @@ func (r *router) match(method, path string, o routeOptions) (*operation, map[str
 	if o.ignoreTrailing && len(path) > 1 {
 		path = strings.TrimSuffix(path, "/")
 	}
-	segs := splitPath(path)
-	for i, s := range segs {
-		segs[i] = decodeSegment(s, o.noPercentEncoding)
-	}
-	params := map[string]string{}
-	if op := r.root.find(segs, method, o, params); op != nil {
-		return op, params
-	}
-	return nil, nil
+	op, params := r.root.find(strings.TrimPrefix(path, "/"), false, method, o, params)
+	return op, params
 }
 
 // decodeSegment percent-decodes a path segment; one that does not decode is kept as it is
@@ -175,52 +183,60 @@ func decodeSegment(s string, literalPercent bool) string {
 	return s
 }
 
-func (n *routeNode) find(segs []string, method string, o routeOptions, params map[string]string) *operation {
-	if len(segs) == 0 {
+// find matches the segments of rest ("a/b/c", split on "/"; done when none are left)
+// below n. The path is split as it is matched, not before, so that routing allocates
+// nothing for the common path.
+func (n *routeNode) find(rest string, done bool, method string, o routeOptions, params []pathParam) (*operation, []pathParam) {
+	if done {
 		if op := n.ops[method]; op != nil {
-			return op
+			return op, params
 		}
 		// With trailing slashes ignored, a document path "/a/" answers "/a".
 		if o.ignoreTrailing {
 			if child := n.static[""]; child != nil {
-				return child.ops[method]
+				return child.ops[method], params
 			}
 		}
-		return nil
+		return nil, params
 	}
-	seg, rest := segs[0], segs[1:]
+	seg, after, more := strings.Cut(rest, "/")
+	seg = decodeSegment(seg, o.noPercentEncoding)
 	child := n.static[seg]
 	if child == nil && o.caseInsensitive {
 		child = n.lower[strings.ToLower(seg)]
 	}
 	if child != nil {
-		if op := child.find(rest, method, o, params); op != nil {
-			return op
+		if op, ps := child.find(after, !more, method, o, params); op != nil {
+			return op, ps
 		}
 	}
 	if seg == "" {
-		return nil // a parameter is never empty
+		return nil, params // a parameter is never empty
 	}
 	for _, e := range n.templates {
 		var values []string
-		if e.re == nil {
-			values = []string{seg}
-		} else if m := e.re.FindStringSubmatch(seg); m != nil {
-			values = m[1:]
-		} else if o.caseInsensitive {
-			if m := e.fold.FindStringSubmatch(seg); m != nil {
+		if e.re != nil {
+			if m := e.re.FindStringSubmatch(seg); m != nil {
 				values = m[1:]
+			} else if o.caseInsensitive {
+				if m := e.fold.FindStringSubmatch(seg); m != nil {
+					values = m[1:]
+				}
+			}
+			if values == nil {
+				continue
 			}
 		}
-		if values == nil {
-			continue
-		}
-		if op := e.next.find(rest, method, o, params); op != nil {
+		if op, ps := e.next.find(after, !more, method, o, params); op != nil {
+			// Deeper segments' values are appended first; lookupParam reads from the end.
+			if e.re == nil {
+				return op, append(ps, pathParam{e.names[0], seg})
+			}
 			for i, name := range e.names {
-				params[name] = values[i]
+				ps = append(ps, pathParam{name, values[i]})
 			}
-			return op
+			return op, ps
 		}
 	}
-	return nil
+	return nil, params
 }

@@ -3,7 +3,6 @@ package openapi
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,12 +52,38 @@ type validator struct {
 	visits    int
 	exhausted bool
 	errs      []vErr
+	tokens    []pathToken // scratch for tolerance
+	insts     nodes[instPath]
+	specs     nodes[specPath]
+	root      instPath
 }
 
-// vErr is one way a value fails its schema.
+// reset readies the validator for another value: validators are reused within a comparison.
+func (v *validator) reset(dir direction, rules *ruleSet, coerceStrings bool) {
+	v.dir, v.rules, v.coerceStrings = dir, rules, coerceStrings
+	v.visits, v.exhausted = 0, false
+	v.errs = v.errs[:0]
+	v.insts.reset()
+	v.specs.reset()
+}
+
+// check validates val against ref, whose place in the document is given by segs (joined
+// with dots). Errors are in v.errs.
+func (v *validator) check(ref *openapi3.SchemaRef, val any, segs ...string) {
+	var sp *specPath
+	for _, s := range segs {
+		sp = v.child(sp, s)
+	}
+	v.validate(ref, sp, val, &v.root, frame{})
+}
+
+// vErr is one way a value fails its schema. Its places are rendered when it is made:
+// validation passes far more often than it fails, so the paths it descends are linked
+// nodes the validator reuses (instPath, specPath), turned into strings only here.
 type vErr struct {
-	inst      *instPath
-	spec      *specPath
+	at        string // the value's place below the root, as instPath.suffix renders it
+	depth     int    // how deep that place is, for closest
+	spec      string // the keyword's place in the document
 	keyword   string
 	specValue any
 	value     any
@@ -68,18 +93,18 @@ type vErr struct {
 // message says what is wrong, with where: in a body "at $.items[0].id"; for a parameter
 // or header, root names it ("in query parameter \"limit\"").
 func (e vErr) message(root string) string {
-	at := "at " + e.inst.jsonPath()
+	at := "at $" + e.at
 	if root != "" {
 		at = "in " + root
-		if suffix := e.inst.suffix(); suffix != "" {
-			at += " at $" + suffix
+		if e.at != "" {
+			at += " at $" + e.at
 		}
 	}
 	return strings.ReplaceAll(e.msg, "{at}", at)
 }
 
 // instPath is a place in a value: a linked list from the leaf to the root, built as the
-// validator descends and rendered only for errors.
+// validator descends (see nodes) and rendered only for errors.
 type instPath struct {
 	parent *instPath
 	key    string
@@ -88,78 +113,141 @@ type instPath struct {
 	depth  int
 }
 
-func (p *instPath) field(k string) *instPath { return &instPath{parent: p, key: k, depth: p.depth + 1} }
-func (p *instPath) item(i int) *instPath {
-	return &instPath{parent: p, idx: i, isIdx: true, depth: p.depth + 1}
+func (v *validator) field(p *instPath, k string) *instPath {
+	n := v.insts.alloc()
+	*n = instPath{parent: p, key: k, depth: p.depth + 1}
+	return n
 }
 
-func (p *instPath) segments() []*instPath {
-	var segs []*instPath
-	for q := p; q != nil && q.parent != nil; q = q.parent {
-		segs = append(segs, q)
-	}
-	for i, j := 0, len(segs)-1; i < j; i, j = i+1, j-1 {
-		segs[i], segs[j] = segs[j], segs[i]
-	}
-	return segs
+func (v *validator) item(p *instPath, i int) *instPath {
+	n := v.insts.alloc()
+	*n = instPath{parent: p, idx: i, isIdx: true, depth: p.depth + 1}
+	return n
 }
+
+// child is p.child for the paths of one validation, which are not kept.
+func (v *validator) child(p *specPath, seg string) *specPath {
+	n := v.specs.alloc()
+	*n = specPath{parent: p, seg: seg}
+	return n
+}
+
+// nodes hands out the path nodes of one validation from blocks reused from one validation
+// to the next: the validator makes one per value and keyword it descends into, and nothing
+// keeps them once the validation is over (errors render their paths, views clone theirs).
+type nodes[T any] struct {
+	blocks      [][]T
+	block, next int
+}
+
+func (n *nodes[T]) alloc() *T {
+	if n.block == len(n.blocks) {
+		n.blocks = append(n.blocks, make([]T, 256))
+	}
+	b := n.blocks[n.block]
+	p := &b[n.next]
+	if n.next++; n.next == len(b) {
+		n.block, n.next = n.block+1, 0
+	}
+	return p
+}
+
+func (n *nodes[T]) reset() { n.block, n.next = 0, 0 }
 
 // suffix renders the path for a pact location: ".items[0].id".
 func (p *instPath) suffix() string {
-	var b strings.Builder
-	for _, s := range p.segments() {
-		if s.isIdx {
-			fmt.Fprintf(&b, "[%d]", s.idx)
-		} else if plainKey.MatchString(s.key) {
-			b.WriteString("." + s.key)
-		} else {
-			b.WriteString("['" + strings.ReplaceAll(s.key, "'", `\'`) + "']")
-		}
+	if p.parent == nil {
+		return ""
 	}
+	var b strings.Builder
+	p.writeTo(&b)
 	return b.String()
 }
 
-var plainKey = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$-]*$`)
+func (p *instPath) writeTo(b *strings.Builder) {
+	if p.parent == nil {
+		return
+	}
+	p.parent.writeTo(b)
+	switch {
+	case p.isIdx:
+		b.WriteByte('[')
+		b.WriteString(strconv.Itoa(p.idx))
+		b.WriteByte(']')
+	case plainKey(p.key):
+		b.WriteByte('.')
+		b.WriteString(p.key)
+	default:
+		b.WriteString("['" + strings.ReplaceAll(p.key, "'", `\'`) + "']")
+	}
+}
 
-// jsonPath renders the path for a message: "$.items[0].id".
-func (p *instPath) jsonPath() string { return "$" + p.suffix() }
+// plainKey reports whether a key can follow a dot in a path: [A-Za-z_$][A-Za-z0-9_$-]*.
+func plainKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '_', c == '$':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
-func (p *instPath) tokens() []pathToken {
-	segs := p.segments()
-	out := make([]pathToken, len(segs))
-	for i, s := range segs {
-		out[i] = pathToken{name: s.key, index: s.idx, isIdx: s.isIdx}
+// tokens lists the path's names and indexes from the root, for matching rules. buf is
+// used when it is large enough.
+func (p *instPath) tokens(buf []pathToken) []pathToken {
+	out := buf[:0]
+	if cap(out) < p.depth {
+		out = make([]pathToken, 0, p.depth)
+	}
+	out = out[:p.depth]
+	for q := p; q != nil && q.parent != nil; q = q.parent {
+		out[q.depth-1] = pathToken{name: q.key, index: q.idx, isIdx: q.isIdx}
 	}
 	return out
 }
 
-// specPath is a place in the document, like instPath.
+// specPath is a place in the document, like instPath: segments joined by dots. The nodes
+// the validator descends through are not kept after the validation (see nodes); those kept
+// (in views) are copied with clone. A node with ref set is the place of a referenced schema,
+// rendered from the reference when needed: refRoot.
 type specPath struct {
 	parent *specPath
 	seg    string
+	ref    string
 }
 
 func (p *specPath) child(seg string) *specPath { return &specPath{parent: p, seg: seg} }
 
-func (p *specPath) String() string {
-	var segs []string
-	for q := p; q != nil; q = q.parent {
-		segs = append(segs, q.seg)
+func (p *specPath) segment() string {
+	if p.ref != "" {
+		return refRoot(p.ref).seg
 	}
-	for i, j := 0, len(segs)-1; i < j; i, j = i+1, j-1 {
-		segs[i], segs[j] = segs[j], segs[i]
-	}
-	return strings.Join(segs, ".")
+	return p.seg
 }
 
-// refRoot is refRoot, remembered.
-func (ix *index) refRoot(ref string) *specPath {
-	if sp, ok := ix.refRoots.Load(ref); ok {
-		return sp.(*specPath)
+func (p *specPath) String() string {
+	if p == nil {
+		return ""
 	}
-	sp := refRoot(ref)
-	ix.refRoots.Store(ref, sp)
-	return sp
+	if p.parent == nil {
+		return p.segment()
+	}
+	return p.parent.String() + "." + p.segment()
+}
+
+// clone copies the path to the heap, so that it can be kept.
+func (p *specPath) clone() *specPath {
+	if p == nil {
+		return nil
+	}
+	return &specPath{parent: p.parent.clone(), seg: p.segment()}
 }
 
 // refRoot is where a referenced schema lives: "#/components/schemas/Pet" → "[root].components.schemas.Pet".
@@ -180,12 +268,28 @@ type frame struct {
 	merged bool
 }
 
+// fail records that the value at ip fails the keyword of the schema at sp.
 func (v *validator) fail(ip *instPath, sp *specPath, keyword string, specValue, value any, format string, args ...any) {
-	v.errs = append(v.errs, vErr{inst: ip, spec: sp.child(keyword), keyword: keyword, specValue: specValue, value: value, msg: fmt.Sprintf(format, args...)})
+	spec := keyword
+	if sp != nil {
+		spec = sp.String() + "." + keyword
+	}
+	v.errs = append(v.errs, vErr{at: ip.suffix(), depth: ip.depth, spec: spec, keyword: keyword, specValue: specValue, value: value, msg: fmt.Sprintf(format, args...)})
+}
+
+// failAt records that the value at ip fails at sp, a keyword's own place.
+func (v *validator) failAt(ip *instPath, sp *specPath, specValue, value any, format string, args ...any) {
+	v.errs = append(v.errs, vErr{at: ip.suffix(), depth: ip.depth, spec: sp.String(), keyword: sp.segment(), specValue: specValue, value: value, msg: fmt.Sprintf(format, args...)})
 }
 
 // validate checks val against ref and reports whether it passed.
 func (v *validator) validate(ref *openapi3.SchemaRef, sp *specPath, val any, ip *instPath, fr frame) bool {
+	return v.validateWith(ref, nil, sp, val, ip, fr)
+}
+
+// validateWith is validate, with the schemaInfo of ref.Value when the caller has it (nil:
+// looked up).
+func (v *validator) validateWith(ref *openapi3.SchemaRef, si *schemaInfo, sp *specPath, val any, ip *instPath, fr frame) bool {
 	if ref == nil || ref.Value == nil || v.exhausted {
 		return true
 	}
@@ -195,13 +299,14 @@ func (v *validator) validate(ref *openapi3.SchemaRef, sp *specPath, val any, ip 
 		return true
 	}
 	if ref.Ref != "" && strings.HasPrefix(ref.Ref, "#/") {
-		sp = v.ix.refRoot(ref.Ref)
+		sp = v.specs.alloc()
+		*sp = specPath{ref: ref.Ref}
 	}
 	s := ref.Value
 	before := len(v.errs)
 	if s.Always != nil {
 		if !*s.Always {
-			v.fail(ip, sp.parent, sp.seg, false, val, "no value is allowed {at}: the schema is false")
+			v.failAt(ip, sp, false, val, "no value is allowed {at}: the schema is false")
 		}
 		return len(v.errs) == before
 	}
@@ -218,33 +323,46 @@ func (v *validator) validate(ref *openapi3.SchemaRef, sp *specPath, val any, ip 
 		}
 	}
 
-	tol := v.tolerance(ip)
-	val, ok := v.checkType(s, sp, val, ip)
+	if si == nil {
+		si = v.ix.info(s)
+	}
+	var tol tolerance
+	if v.rules != nil {
+		tol = v.tolerance(ip)
+	}
+	val, ok := v.checkType(s, si, sp, val, ip)
 	if !ok {
 		return false
 	}
 	if !tol.typeOnly {
-		v.checkEnumConst(s, sp, val, ip)
+		if si.enum {
+			v.checkEnumConst(s, sp, val, ip)
+		}
 	} else if tol.regex != "" && len(s.Enum) > 0 {
 		v.checkEnumRegex(s, sp, val, ip, tol.regex)
 	}
 	switch x := val.(type) {
 	case string:
-		if !tol.typeOnly {
-			v.checkString(s, sp, x, ip)
+		if !tol.typeOnly && si.str {
+			v.checkString(s, si, sp, x, ip)
 		}
 	case []any:
-		v.checkArray(s, sp, x, ip, tol)
+		v.checkArray(s, si, sp, x, ip, tol)
 	case map[string]any:
 		if !fr.merged {
-			fr.known = v.checkObject(s, sp, x, ip, tol, fr.known)
+			fr.known = v.checkObject(s, si, sp, x, ip, tol, fr.known)
 		}
 	default:
-		if _, isNum := number(val); isNum && !tol.typeOnly {
-			v.checkNumber(s, sp, val, ip)
+		if !si.num || tol.typeOnly {
+			break
+		}
+		if f, isNum := number(val); isNum {
+			v.checkNumber(s, sp, f, val, ip)
 		}
 	}
-	v.checkComposition(s, sp, val, ip, fr)
+	if si.compose {
+		v.checkComposition(s, si, sp, val, ip, fr)
+	}
 	return len(v.errs) == before
 }
 
@@ -252,7 +370,8 @@ func (v *validator) tolerance(ip *instPath) tolerance {
 	if v.rules == nil || len(v.rules.body) == 0 || v.profile.IgnoreMatchers {
 		return tolerance{}
 	}
-	return v.rules.at(ip.tokens())
+	v.tokens = ip.tokens(v.tokens)
+	return v.rules.at(v.tokens)
 }
 
 // types returns the types a schema allows, or nil for any; OpenAPI 3.0's nullable adds null.
@@ -279,11 +398,14 @@ func typeAllows(allowed []string, actual string) bool {
 // checkType checks the value's type, coercing parameter strings; it returns the (coerced)
 // value and whether the type fits. Nothing else is checked on a value of the wrong type:
 // every other keyword would only repeat the complaint.
-func (v *validator) checkType(s *openapi3.Schema, sp *specPath, val any, ip *instPath) (any, bool) {
-	allowed := types(s)
-	if allowed == nil {
+func (v *validator) checkType(s *openapi3.Schema, si *schemaInfo, sp *specPath, val any, ip *instPath) (any, bool) {
+	if si.types == 0 && !si.anyTypes {
 		return val, true
 	}
+	if !si.anyTypes && si.types.allows(val) {
+		return val, true
+	}
+	allowed := types(s)
 	actual := jsonType(val)
 	if typeAllows(allowed, actual) {
 		return val, true
@@ -325,7 +447,7 @@ func (v *validator) checkEnumConst(s *openapi3.Schema, sp *specPath, val any, ip
 // checkEnumRegex: the consumer accepts any string matching its regex matcher; the provider
 // sends one of its enum values. They are compatible when some enum value matches.
 func (v *validator) checkEnumRegex(s *openapi3.Schema, sp *specPath, val any, ip *instPath, pattern string) {
-	re := cachedRegexp(pattern)
+	re := cachedPattern(pattern)
 	if re == nil {
 		return
 	}
@@ -337,57 +459,53 @@ func (v *validator) checkEnumRegex(s *openapi3.Schema, sp *specPath, val any, ip
 	v.fail(ip, sp, "enum", s.Enum, val, "the consumer's regex /%s/ {at} matches none of the values the provider may send, %s", pattern, quoteJSON(s.Enum))
 }
 
-func (v *validator) checkNumber(s *openapi3.Schema, sp *specPath, val any, ip *instPath) {
-	f, _ := number(val)
-	text := numberText(val)
+func (v *validator) checkNumber(s *openapi3.Schema, sp *specPath, f float64, val any, ip *instPath) {
 	exclusive := func(b openapi3.ExclusiveBound) bool { return b.Bool != nil && *b.Bool }
 	if s.Min != nil {
 		if exclusive(s.ExclusiveMin) && f <= *s.Min {
-			v.fail(ip, sp, "exclusiveMinimum", *s.Min, val, "expected a number > %v {at}, got %s", *s.Min, text)
+			v.fail(ip, sp, "exclusiveMinimum", *s.Min, val, "expected a number > %v {at}, got %s", *s.Min, numberText(val))
 		} else if f < *s.Min {
-			v.fail(ip, sp, "minimum", *s.Min, val, "expected a number >= %v {at}, got %s", *s.Min, text)
+			v.fail(ip, sp, "minimum", *s.Min, val, "expected a number >= %v {at}, got %s", *s.Min, numberText(val))
 		}
 	}
 	if s.Max != nil {
 		if exclusive(s.ExclusiveMax) && f >= *s.Max {
-			v.fail(ip, sp, "exclusiveMaximum", *s.Max, val, "expected a number < %v {at}, got %s", *s.Max, text)
+			v.fail(ip, sp, "exclusiveMaximum", *s.Max, val, "expected a number < %v {at}, got %s", *s.Max, numberText(val))
 		} else if f > *s.Max {
-			v.fail(ip, sp, "maximum", *s.Max, val, "expected a number <= %v {at}, got %s", *s.Max, text)
+			v.fail(ip, sp, "maximum", *s.Max, val, "expected a number <= %v {at}, got %s", *s.Max, numberText(val))
 		}
 	}
 	if b := s.ExclusiveMin.Value; b != nil && f <= *b {
-		v.fail(ip, sp, "exclusiveMinimum", *b, val, "expected a number > %v {at}, got %s", *b, text)
+		v.fail(ip, sp, "exclusiveMinimum", *b, val, "expected a number > %v {at}, got %s", *b, numberText(val))
 	}
 	if b := s.ExclusiveMax.Value; b != nil && f >= *b {
-		v.fail(ip, sp, "exclusiveMaximum", *b, val, "expected a number < %v {at}, got %s", *b, text)
+		v.fail(ip, sp, "exclusiveMaximum", *b, val, "expected a number < %v {at}, got %s", *b, numberText(val))
 	}
 	if m := s.MultipleOf; m != nil && *m > 0 {
 		q := f / *m
 		if math.Abs(q-math.Round(q)) > 1e-9 {
-			v.fail(ip, sp, "multipleOf", *m, val, "expected a multiple of %v {at}, got %s", *m, text)
+			v.fail(ip, sp, "multipleOf", *m, val, "expected a multiple of %v {at}, got %s", *m, numberText(val))
 		}
 	}
 	if s.Format != "" {
 		if ok, known := checkNumberFormat(s.Format, f); known && !ok {
-			v.fail(ip, sp, "format", s.Format, val, "expected a number of format %s {at}, got %s", s.Format, text)
+			v.fail(ip, sp, "format", s.Format, val, "expected a number of format %s {at}, got %s", s.Format, numberText(val))
 		}
 	}
 }
 
-func (v *validator) checkString(s *openapi3.Schema, sp *specPath, str string, ip *instPath) {
-	n := uint64(utf8.RuneCountInString(str))
-	if n < s.MinLength {
-		v.fail(ip, sp, "minLength", s.MinLength, str, "expected a string of at least %d character(s) {at}, got %s", s.MinLength, describe(str))
-	}
-	if s.MaxLength != nil && n > *s.MaxLength {
-		v.fail(ip, sp, "maxLength", *s.MaxLength, str, "expected a string of at most %d character(s) {at}, got %s", *s.MaxLength, describe(str))
+func (v *validator) checkString(s *openapi3.Schema, si *schemaInfo, sp *specPath, str string, ip *instPath) {
+	if s.MinLength > 0 || s.MaxLength != nil {
+		n := uint64(utf8.RuneCountInString(str))
+		if n < s.MinLength {
+			v.fail(ip, sp, "minLength", s.MinLength, str, "expected a string of at least %d character(s) {at}, got %s", s.MinLength, describe(str))
+		}
+		if s.MaxLength != nil && n > *s.MaxLength {
+			v.fail(ip, sp, "maxLength", *s.MaxLength, str, "expected a string of at most %d character(s) {at}, got %s", *s.MaxLength, describe(str))
+		}
 	}
 	if s.Pattern != "" {
-		re, known := v.ix.patterns[s.Pattern]
-		if !known {
-			re = cachedRegexp(s.Pattern)
-		}
-		if re != nil && !re.MatchString(str) {
+		if re := si.pattern; re != nil && !re.MatchString(str) {
 			v.fail(ip, sp, "pattern", s.Pattern, str, "expected a string matching /%s/ {at}, got %s", s.Pattern, describe(str))
 		}
 	}
@@ -398,7 +516,7 @@ func (v *validator) checkString(s *openapi3.Schema, sp *specPath, str string, ip
 	}
 }
 
-func (v *validator) checkArray(s *openapi3.Schema, sp *specPath, arr []any, ip *instPath, tol tolerance) {
+func (v *validator) checkArray(s *openapi3.Schema, si *schemaInfo, sp *specPath, arr []any, ip *instPath, tol tolerance) {
 	n := uint64(len(arr))
 	switch {
 	case tol.typeOnly:
@@ -435,12 +553,12 @@ func (v *validator) checkArray(s *openapi3.Schema, sp *specPath, arr []any, ip *
 		if i >= len(arr) {
 			break
 		}
-		v.validate(p, sp.child("prefixItems").child(strconv.Itoa(i)), arr[i], ip.item(i), frame{})
+		v.validate(p, v.child(v.child(sp, "prefixItems"), strconv.Itoa(i)), arr[i], v.item(ip, i), frame{})
 		start = i + 1
 	}
 	if s.Items != nil {
 		for i := start; i < len(arr); i++ {
-			v.validate(s.Items, sp.child("items"), arr[i], ip.item(i), frame{})
+			v.validateWith(s.Items, si.items, v.child(sp, "items"), arr[i], v.item(ip, i), frame{})
 		}
 	} else if s.UnevaluatedItems.Has != nil && !*s.UnevaluatedItems.Has && len(arr) > start && len(s.AllOf)+len(s.OneOf)+len(s.AnyOf) == 0 {
 		v.fail(ip, sp, "unevaluatedItems", false, arr, "expected at most %d item(s) {at}, got %d", start, len(arr))
@@ -448,7 +566,7 @@ func (v *validator) checkArray(s *openapi3.Schema, sp *specPath, arr []any, ip *
 	if s.Contains != nil && !tol.typeOnly {
 		count := 0
 		for i, e := range arr {
-			if v.try(s.Contains, sp.child("contains"), e, ip.item(i), frame{}) {
+			if v.try(s.Contains, v.child(sp, "contains"), e, v.item(ip, i), frame{}) {
 				count++
 			}
 		}
@@ -481,17 +599,17 @@ func (v *validator) attempt(ref *openapi3.SchemaRef, sp *specPath, val any, ip *
 	return got, len(got) == 0
 }
 
-var regexpCache sync.Map // pattern → *regexp.Regexp (nil when Go cannot compile it)
+var patternCache sync.Map // pattern → *pattern (nil when Go cannot compile it)
 
-func cachedRegexp(p string) *regexp.Regexp {
-	if re, ok := regexpCache.Load(p); ok {
-		return re.(*regexp.Regexp)
+func cachedPattern(p string) *pattern {
+	if re, ok := patternCache.Load(p); ok {
+		return re.(*pattern)
 	}
-	re, err := regexp.Compile(p)
+	re, err := newPattern(p)
 	if err != nil {
 		re = nil
 	}
-	regexpCache.Store(p, re)
+	patternCache.Store(p, re)
 	return re
 }
 

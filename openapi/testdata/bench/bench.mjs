@@ -1,12 +1,15 @@
 // Times the reference comparator, @pactflow/openapi-pact-comparator, on the benchmark's
-// inputs (openapi.json: 300 paths, 452 schemas; pact.json: 300 interactions), as
-// BenchmarkCompare times Treaty: cold (a new Comparator, so its schemas are compiled) and
-// warm (the same Comparator again). Run it where the package is installed:
+// inputs (openapi.json: 300 paths, 452 schemas; pact.json: 300 interactions) as
+// treatybench/main.go times Treaty. run.sh runs both, alternately, and prints the figures.
 //
-//   npm install @pactflow/openapi-pact-comparator@2.3.1   # in a scratch directory
-//   NODE_PATH=$PWD/node_modules node --experimental-default-type=module bench.mjs
+//   node bench.mjs cold          one cold comparison, in this fresh process: JSON.parse of
+//                                both files' text, new Comparator, compare (which compiles
+//                                the document's schemas on first use)
+//   node bench.mjs warm W N      W comparisons to warm up (the JIT too), then N timed ones,
+//                                with the same Comparator and the parsed pact
 //
-// or with OPC_DIR naming that scratch directory: node bench.mjs
+// OPC_DIR names the directory whose node_modules holds the comparator (default: the current
+// directory). It prints one JSON line: {"findings": n, "ms": [samples]}.
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -19,26 +22,32 @@ const { Comparator } = require("@pactflow/openapi-pact-comparator");
 const oasText = fs.readFileSync(path.join(here, "openapi.json"), "utf8");
 const pactText = fs.readFileSync(path.join(here, "pact.json"), "utf8");
 
-async function run(comparator, pact) {
+async function findings(comparator, pact) {
   let n = 0;
   for await (const _ of comparator.compare(pact)) n++;
   return n;
 }
 
-const rounds = Number(process.env.ROUNDS || 5);
-const cold = [];
-const warm = [];
-let findings = 0;
-for (let i = 0; i < rounds; i++) {
-  let t = process.hrtime.bigint();
-  // Cold includes parsing the inputs, as Treaty's cold run includes Load and ParsePact.
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const [mode, warmup, samples] = process.argv.slice(2);
+const ms = [];
+let n = 0;
+if (mode === "cold") {
+  const start = now();
   const comparator = new Comparator({ oas: JSON.parse(oasText) });
-  findings = await run(comparator, JSON.parse(pactText));
-  cold.push(Number(process.hrtime.bigint() - t) / 1e6);
+  n = await findings(comparator, JSON.parse(pactText));
+  ms.push(now() - start);
+} else if (mode === "warm" && Number(warmup) >= 0 && Number(samples) >= 1) {
+  const comparator = new Comparator({ oas: JSON.parse(oasText) });
   const pact = JSON.parse(pactText);
-  t = process.hrtime.bigint();
-  await run(comparator, pact);
-  warm.push(Number(process.hrtime.bigint() - t) / 1e6);
+  for (let i = 0; i < Number(warmup); i++) await findings(comparator, pact);
+  for (let i = 0; i < Number(samples); i++) {
+    const start = now();
+    n = await findings(comparator, pact);
+    ms.push(now() - start);
+  }
+} else {
+  console.error("usage: node bench.mjs cold | warm WARMUP SAMPLES");
+  process.exit(2);
 }
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-console.log(JSON.stringify({ findings, coldMs: median(cold), warmMs: median(warm), cold, warm }));
+console.log(JSON.stringify({ findings: n, ms }));
