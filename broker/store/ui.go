@@ -2,11 +2,15 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/treaty-dev/treaty/broker"
+	"github.com/treaty-dev/treaty/openapi"
 )
 
 // Read-only queries for the web pages (broker/ui): what a person browses but no Pact client
@@ -443,4 +447,213 @@ func keys(m map[int64]bool) []int64 {
 		out = append(out, k)
 	}
 	return out
+}
+
+// Bi-directional results as the pages show them: the comparisons already stored, never
+// computed here (the matrix and the API compare what was never compared when they need it).
+
+// ComparisonDetail is a stored comparison of a pact with a provider version's contract, with
+// that version's self-verification.
+type ComparisonDetail struct {
+	Comparison broker.Comparison
+	// SelfVerification is nil when the provider version published none; SelfVerifiedAt is
+	// when its contract publication was last updated.
+	SelfVerification *broker.SelfVerification
+	SelfVerifiedAt   time.Time
+}
+
+// ProviderComparisons are the stored comparisons of a provider version's contract with the
+// pacts that matter to it.
+type ProviderComparisons struct {
+	Comparisons []broker.Comparison // newest pact content first, with their reports
+	Total       int                 // pacts that matter with a stored comparison
+	NotCompared int                 // pacts that matter never compared with this contract
+}
+
+// contractPublicationOf is a provider version's contract publication, with its
+// self-verification as stored.
+func contractPublicationOf(db *gorm.DB, provider pacticipantRow, version string) (contractPublication, *string, error) {
+	var rows []struct {
+		Pub              contractPublication `gorm:"embedded"`
+		SelfVerification *string
+	}
+	err := db.Raw(`SELECT pcp.provider_id, pcp.provider_version_id, pcp.contract_version_id, pcp.self_verified, pcp.updated_at,
+		v.number, v.created_at AS version_created_at, pcp.self_verification
+		FROM provider_contract_publications pcp JOIN versions v ON v.id = pcp.provider_version_id
+		WHERE pcp.provider_id = ? AND v.number = ?`, provider.ID, version).Scan(&rows).Error
+	if err != nil {
+		return contractPublication{}, nil, translate(err)
+	}
+	if len(rows) == 0 {
+		return contractPublication{}, nil, broker.NotFound("provider contract for version %q of %q", version, provider.Name)
+	}
+	return rows[0].Pub, rows[0].SelfVerification, nil
+}
+
+// ProviderContractComparison is the stored comparison with this id, provided it judged the
+// contract of the provider version: the id alone names a pair of contents, which many
+// provider versions may share, and the self-verification belongs to one of them.
+func (s *Store) ProviderContractComparison(ctx context.Context, provider, version string, id int64) (ComparisonDetail, error) {
+	db := s.read(ctx)
+	p, err := pacticipantByName(db, provider)
+	if err != nil {
+		return ComparisonDetail{}, err
+	}
+	pub, self, err := contractPublicationOf(db, p, version)
+	if err != nil {
+		return ComparisonDetail{}, err
+	}
+	var rows []comparisonRow
+	if err := db.Where("id = ? AND contract_version_id = ?", id, pub.ContractVersionID).Limit(1).Find(&rows).Error; err != nil {
+		return ComparisonDetail{}, translate(err)
+	}
+	if len(rows) == 0 {
+		return ComparisonDetail{}, broker.NotFound("comparison %d with the provider contract of %q version %q", id, provider, version)
+	}
+	row := rows[0]
+	found := map[contentPair]comparisonRow{{row.PactVersionID, row.ContractVersionID}: row}
+	list, err := s.describeComparisons(ctx, p.Name, pub, []int64{row.PactVersionID}, found, nil)
+	if err != nil {
+		return ComparisonDetail{}, err
+	}
+	if len(list) == 0 { // the pact was deleted meanwhile
+		return ComparisonDetail{}, broker.NotFound("comparison %d with the provider contract of %q version %q", id, provider, version)
+	}
+	out := ComparisonDetail{Comparison: list[0], SelfVerifiedAt: pub.UpdatedAt}
+	if self != nil {
+		out.SelfVerification = readSelfVerification(*self)
+	}
+	return out, nil
+}
+
+// ProviderContractComparisons lists the stored comparisons of a provider version's contract
+// with the pacts that matter to it (those of consumer versions deployed or released, and of
+// each consumer's latest version and latest on its main branch): at most limit, newest pact
+// content first, with their reports, and how many of those pacts were never compared.
+func (s *Store) ProviderContractComparisons(ctx context.Context, provider, version string, limit int) (ProviderComparisons, error) {
+	db := s.read(ctx)
+	p, err := pacticipantByName(db, provider)
+	if err != nil {
+		return ProviderComparisons{}, err
+	}
+	pub, _, err := contractPublicationOf(db, p, version)
+	if err != nil {
+		return ProviderComparisons{}, err
+	}
+	ids, err := pactsThatMatter(db, p.ID)
+	if err != nil {
+		return ProviderComparisons{}, translate(err)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] > ids[j] })
+	pairs := make([]contentPair, len(ids))
+	for i, id := range ids {
+		pairs[i] = contentPair{id, pub.ContractVersionID}
+	}
+	// The verdicts first, then the reports of those shown only: a report can be large.
+	verdicts := map[contentPair]comparisonRow{}
+	if err := s.readComparisons(db, pairs, false, verdicts); err != nil {
+		return ProviderComparisons{}, err
+	}
+	var shown []int64
+	var shownPairs []contentPair
+	out := ProviderComparisons{}
+	for _, pair := range pairs {
+		if _, ok := verdicts[pair]; !ok {
+			out.NotCompared++
+			continue
+		}
+		out.Total++
+		if len(shown) < max(limit, 1) {
+			shown = append(shown, pair.pact)
+			shownPairs = append(shownPairs, pair)
+		}
+	}
+	if len(shown) == 0 {
+		return out, nil
+	}
+	reports := map[contentPair]comparisonRow{}
+	if err := s.readComparisons(db, shownPairs, true, reports); err != nil {
+		return ProviderComparisons{}, err
+	}
+	if out.Comparisons, err = s.describeComparisons(ctx, p.Name, pub, shown, reports, nil); err != nil {
+		return ProviderComparisons{}, err
+	}
+	return out, nil
+}
+
+// PactComparisons lists up to limit stored comparisons of a pact's content with provider
+// contracts (without their reports), newest contract first; each names the newest provider
+// version that published the contract's content.
+func (s *Store) PactComparisons(ctx context.Context, consumer, provider, sha string, limit int) ([]broker.Comparison, error) {
+	db := s.read(ctx)
+	pv, _, _, err := pactVersionBySHA(db, consumer, provider, sha)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID              int64
+		Success         bool
+		Errors          int
+		Warnings        int
+		Summary         string
+		CreatedAt       time.Time
+		ContractSHA     string `gorm:"column:contract_sha"`
+		ProviderVersion *string
+	}
+	err = db.Raw(`SELECT cc.id, cc.success, cc.errors, cc.warnings, cc.summary, cc.created_at, pcv.sha AS contract_sha,
+		(SELECT v.number FROM provider_contract_publications pcp JOIN versions v ON v.id = pcp.provider_version_id
+			WHERE pcp.contract_version_id = cc.contract_version_id ORDER BY pcp.provider_version_id DESC LIMIT 1) AS provider_version
+		FROM contract_comparisons cc JOIN provider_contract_versions pcv ON pcv.id = cc.contract_version_id
+		WHERE cc.pact_version_id = ? AND cc.profile = ? ORDER BY cc.contract_version_id DESC LIMIT ?`,
+		pv.ID, comparisonKey, max(limit, 1)).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]broker.Comparison, 0, len(rows))
+	for _, r := range rows {
+		if r.ProviderVersion == nil {
+			continue // no provider version publishes that content any more
+		}
+		out = append(out, broker.Comparison{ID: r.ID, Consumer: consumer, Provider: provider, ProviderVersion: *r.ProviderVersion,
+			PactSHA: sha, ContractSHA: r.ContractSHA, Profile: comparisonKey, Compatible: r.Success, Errors: r.Errors,
+			Warnings: r.Warnings, Summary: r.Summary, CreatedAt: r.CreatedAt})
+	}
+	return out, nil
+}
+
+// LatestContractVersion is the number of a provider's latest version with a contract.
+func (s *Store) LatestContractVersion(ctx context.Context, provider string) (string, error) {
+	db := s.read(ctx)
+	p, err := pacticipantByName(db, provider)
+	if err != nil {
+		return "", err
+	}
+	var numbers []string
+	err = db.Raw(`SELECT v.number FROM provider_contract_publications pcp JOIN versions v ON v.id = pcp.provider_version_id
+		WHERE pcp.provider_id = ? ORDER BY pcp.provider_version_id DESC LIMIT 1`, p.ID).Scan(&numbers).Error
+	if err != nil {
+		return "", translate(err)
+	}
+	if len(numbers) == 0 {
+		return "", broker.NotFound("provider contract of %q", provider)
+	}
+	return numbers[0], nil
+}
+
+// ContractDocument is a provider contract's document, loaded: the one the comparisons keep
+// in memory when it is there, so that a page does not parse a large document again.
+func (s *Store) ContractDocument(ctx context.Context, pc broker.ProviderContract) (*openapi.Document, error) {
+	if d := documents.get(pc.SHA); d != nil {
+		return d, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d, err := openapi.Load(pc.Content)
+	if err != nil {
+		// It loaded when it was published; a newer loader refusing it is a bug to see.
+		return nil, fmt.Errorf("load the provider contract of %s version %s: %w", pc.Provider, pc.ProviderVersion, err)
+	}
+	documents.put(d)
+	return d, nil
 }

@@ -63,6 +63,7 @@ func TestBrowser(t *testing.T) {
 			publishChangedPact(t, b.Store)
 			s.contractDiff()
 			s.releases()
+			s.bidirectional()
 		})
 	}
 }
@@ -371,4 +372,22 @@ func (s *session) releases() {
 	s.screenshot("releases.png")
 	s.click(`table.runs tr[data-run="`+strconv.FormatInt(run.ID, 10)+`"] a`, "ol.decisions")
 	s.sees("main", "Pipeline run", "production · deploy", "error rate 12% over 5%")
+}
+
+// bidirectional follows a bi-directional cell of the matrix, a provider that publishes an
+// OpenAPI document instead of verifying pacts, to the comparison and what it found.
+func (s *session) bidirectional() {
+	t := s.t
+	publishBidirectional(t, s.store)
+	s.open("/ui/matrix"+q("q[][pacticipant]", "warehouse-app", "q[][pacticipant]", "inventory-service"), "table.grid")
+	cell := `table.grid td[data-consumer-version="w1"][data-provider-version="i1f00d"][data-kind="bidirectional"]`
+	s.sees(cell, "Incompatible (OpenAPI)")
+	s.click(cell+" a", "table.findings-table")
+	if loc := s.location(); !strings.Contains(loc, "/ui/provider-contracts/inventory-service/i1f00d/comparisons/") {
+		t.Errorf("the bi-directional cell led to %s", loc)
+	}
+	s.sees("h1", "Comparison", "Incompatible (OpenAPI)")
+	s.sees(`article.findings[data-interaction="0"] td.finding-message`,
+		`Response body is incompatible with the response body schema in the spec file: expected integer at $.quantity, got string "3"`)
+	s.screenshot("comparison.png")
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,12 +28,16 @@ type contractData struct {
 	HistoryTotal  int
 	Diff          *diffView
 	Verifications []contractVerification
-	JSONURL       string
-	MatrixURL     string
-	LatestURL     string
-	ConsumerURL   string
-	ProviderURL   string
-	Latest        *contractVerification
+	Comparisons   []contractComparison
+	// FindingsAgainst is the newest comparison with an OpenAPI document, whose findings
+	// the interactions show.
+	FindingsAgainst *contractComparison
+	JSONURL         string
+	MatrixURL       string
+	LatestURL       string
+	ConsumerURL     string
+	ProviderURL     string
+	Latest          *contractVerification
 }
 
 type historyRow struct {
@@ -52,6 +57,17 @@ type contractVerification struct {
 	When            stamp
 	URL             string
 	Pending         bool
+}
+
+// contractComparison is the content's comparison with a provider version's OpenAPI document.
+type contractComparison struct {
+	ProviderVersion string
+	ContractURL     string
+	Outcome         outcome
+	Errors          int
+	Warnings        int
+	When            stamp
+	URL             string
 }
 
 type diffView struct {
@@ -75,6 +91,9 @@ type interactionView struct {
 	Rules       []ruleView
 	Pending     bool
 	Comments    []string
+	// OpenAPI is what the newest comparison with the provider's OpenAPI document found
+	// about this interaction.
+	OpenAPI *interactionFindings
 }
 
 type stateView struct {
@@ -197,8 +216,59 @@ func (p *Pages) contract(r *http.Request, consumer, provider, version string) (*
 	if len(d.Verifications) > 0 {
 		d.Latest = &d.Verifications[0]
 	}
+	comparisons, err := p.store.PactComparisons(ctx, pact.Consumer, pact.Provider, pact.SHA, historyLimit)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range comparisons {
+		cc := contractComparison{ProviderVersion: c.ProviderVersion, ContractURL: p.links.ProviderContract(c.Provider, c.ProviderVersion),
+			Outcome: outcome{Result: resultSuccess, Text: "Compatible"}, Errors: c.Errors, Warnings: c.Warnings, When: p.stamp(c.CreatedAt),
+			URL: p.links.Comparison(c.Provider, c.ProviderVersion, c.ID, pact.ConsumerVersion)}
+		if !c.Compatible {
+			cc.Outcome = outcome{Result: resultFailed, Text: "Incompatible"}
+		}
+		d.Comparisons = append(d.Comparisons, cc)
+	}
+	if len(comparisons) > 0 {
+		if err := p.showFindings(ctx, &d, comparisons[0]); err != nil {
+			return nil, err
+		}
+	}
 	return &page{template: "contract", title: fmt.Sprintf("Pact %s → %s (%s)", pact.Consumer, pact.Provider, pact.ConsumerVersion),
 		nav: "overview", data: d}, nil
+}
+
+// showFindings puts what a comparison with an OpenAPI document found next to the
+// interactions it concerns.
+func (p *Pages) showFindings(ctx context.Context, d *contractData, c broker.Comparison) error {
+	d.FindingsAgainst = &d.Comparisons[0]
+	if c.Errors+c.Warnings == 0 {
+		return nil
+	}
+	detail, err := p.store.ProviderContractComparison(ctx, c.Provider, c.ProviderVersion, c.ID)
+	if errors.Is(err, broker.ErrNotFound) {
+		return nil // the provider version was deleted meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	report, err := readReport(detail.Comparison.Results)
+	if err != nil {
+		return err
+	}
+	contractURL := p.links.ProviderContract(c.Provider, c.ProviderVersion)
+	for _, g := range groupFindings(report.Findings, nil, "", maxInteractionFindings) {
+		if g.Index < 0 || g.Index >= len(d.Interactions) {
+			continue
+		}
+		g.ComparisonURL = d.FindingsAgainst.URL
+		if g.Operation != "" {
+			method, path, _ := strings.Cut(g.Operation, " ")
+			g.OperationURL = contractURL + "#" + operationAnchor(method, path)
+		}
+		d.Interactions[g.Index].OpenAPI = &g
+	}
+	return nil
 }
 
 // anchorOf is the id of an interaction's element: "i-" and its _id.

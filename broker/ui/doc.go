@@ -11,6 +11,9 @@
 // Read it in this order: ui.go (routing, rendering, errors), params.go (reading URLs),
 // links.go (writing them), format.go (what templates share), then one file per page:
 // overview.go, network.go (with its layout), matrix.go (and can-i-deploy), contract.go with
-// diff.go, verification.go with testresults.go, environments.go, and releases.go (the gate
-// engine's decisions). The templates are in templates/, one per page, partials start with _.
+// diff.go, verification.go with testresults.go, providercontract.go with operations.go (a
+// provider's OpenAPI document by operation) and comparison.go (the broker's comparison of a
+// pact with that document, which a bi-directional cell of the matrix links to),
+// environments.go, and releases.go (the gate engine's decisions). The templates are in
+// templates/, one per page, partials start with _.
 package ui

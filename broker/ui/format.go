@@ -83,6 +83,51 @@ func verificationResult(v *broker.Verification) string {
 
 var resultLabels = map[string]string{resultSuccess: "Verified", resultFailed: "Failed", resultUnverified: "Not verified"}
 
+// outcome is a matrix result as people read it: its class (success, failed, unverified), a
+// few words, and for a bi-directional result a sentence that says which of its two checks
+// failed.
+type outcome struct {
+	Result string
+	Text   string
+	Detail string
+}
+
+// Describe is the outcome in words, with its sentence when it has one.
+func (o outcome) Describe() string {
+	if o.Detail == "" {
+		return o.Text
+	}
+	return o.Text + ": " + o.Detail
+}
+
+func outcomeOf(v *broker.MatrixVerification) outcome {
+	switch {
+	case v == nil:
+		return outcome{Result: resultUnverified, Text: resultLabels[resultUnverified]}
+	case !v.IsBidirectional():
+		r := resultOf(&v.Success)
+		return outcome{Result: r, Text: resultLabels[r]}
+	}
+	return bidirectionalOutcome(v.Compatible, v.SelfVerified)
+}
+
+// bidirectionalOutcome reads a comparison with an OpenAPI document and the document's
+// self-verification (nil: none published), as the matrix judges them together.
+func bidirectionalOutcome(compatible bool, selfVerified *bool) outcome {
+	switch {
+	case !compatible:
+		return outcome{Result: resultFailed, Text: "Incompatible (OpenAPI)", Detail: "the pact is not compatible with the OpenAPI document"}
+	case selfVerified == nil:
+		return outcome{Result: resultFailed, Text: "Not self-verified (OpenAPI)",
+			Detail: "the pact is compatible with the OpenAPI document, but no self-verification results were published for it"}
+	case !*selfVerified:
+		return outcome{Result: resultFailed, Text: "Self-verification failed (OpenAPI)",
+			Detail: "the pact is compatible with the OpenAPI document, but the document's self-verification failed"}
+	}
+	return outcome{Result: resultSuccess, Text: "Compatible (OpenAPI)",
+		Detail: "the pact is compatible with the OpenAPI document, whose self-verification succeeded"}
+}
+
 // funcs are the helpers every template may call.
 var funcs = template.FuncMap{
 	"resultLabel": func(r string) string { return resultLabels[r] },
@@ -119,8 +164,19 @@ var funcs = template.FuncMap{
 		return m, nil
 	},
 	"slug":      slug,
+	"breakable": breakable,
 	"gateClass": gateResultClass,
 	"runClass":  runClass,
+}
+
+// breakable lets a long dotted location ("[root].interactions[0].response.body.id") wrap
+// after its dots rather than in the middle of a name.
+func breakable(s string) template.HTML {
+	parts := strings.SplitAfter(s, ".")
+	for i, part := range parts {
+		parts[i] = template.HTMLEscapeString(part)
+	}
+	return template.HTML(strings.Join(parts, "<wbr>"))
 }
 
 // slug makes a name usable in an element id.

@@ -169,6 +169,35 @@ func (l links) VerificationJSON(v broker.Verification) string {
 		"/pact-version/" + url.PathEscape(v.PactSHA) + "/verification-results/" + strconv.FormatInt(v.ID, 10)
 }
 
+// ProviderContract is the OpenAPI document a provider version published; the latest
+// version's when version is "".
+func (l links) ProviderContract(provider, version string) string {
+	if version == "" {
+		return l.ui("provider-contracts", provider)
+	}
+	return l.ui("provider-contracts", provider, version)
+}
+
+// Comparison is the broker's comparison of a pact with a provider version's OpenAPI
+// document, by the comparison's id; consumerVersion names the consumer version asked about
+// ("" for the latest with the pact's content).
+func (l links) Comparison(provider, version string, id int64, consumerVersion string) string {
+	return l.ui("provider-contracts", provider, version, "comparisons", strconv.FormatInt(id, 10)) +
+		query{}.add("consumer-version", consumerVersion).String()
+}
+
+// ProviderContractJSON is the API's document for a provider version's contract.
+func (l links) ProviderContractJSON(provider, version string) string {
+	return l.base + "/contracts/bi-directional/provider/" + url.PathEscape(provider) + "/version/" + url.PathEscape(version) + "/provider-contract"
+}
+
+// ComparisonJSON is the API's bi-directional result for a pact's content and a provider
+// version: the comparison and the self-verification.
+func (l links) ComparisonJSON(consumer, provider, version, sha string) string {
+	return l.base + "/contracts/provider/" + url.PathEscape(provider) + "/version/" + url.PathEscape(version) + "/consumer/" +
+		url.PathEscape(consumer) + "/pact-version/" + url.PathEscape(sha) + "/verification-results"
+}
+
 // Environments lists every environment.
 func (l links) Environments() string { return l.ui("environments") }
 

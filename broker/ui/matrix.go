@@ -98,9 +98,10 @@ type matrixGrid struct {
 }
 
 type gridColumn struct {
-	Number string // "" for "no provider version"
-	URL    string
-	Envs   []string // where the version runs now
+	Number      string // "" for "no provider version"
+	URL         string
+	Envs        []string // where the version runs now
+	ContractURL string   // the version's OpenAPI document, when its results are bi-directional
 }
 
 type gridRow struct {
@@ -111,7 +112,8 @@ type gridRow struct {
 }
 
 type gridCell struct {
-	Result          string
+	outcome
+	Kind            string // broker.VerificationBidirectional, or "" for a verification
 	URL             string
 	Label           string
 	Empty           bool
@@ -129,7 +131,8 @@ type matrixRowView struct {
 	ProviderURL     string
 	PactURL         string
 	Published       stamp
-	Result          string
+	Result          outcome
+	Kind            string
 	VerificationURL string
 	Verified        stamp
 	Ignored         bool
@@ -448,17 +451,36 @@ func (p *Pages) matrixView(res *broker.MatrixResult, shown int) *matrixView {
 		mr := matrixRowView{Consumer: r.Consumer, ConsumerVersion: r.ConsumerVersion.Number,
 			ConsumerURL: p.links.VersionMatrix(r.Consumer, r.ConsumerVersion.Number), Provider: r.Provider,
 			PactURL: p.links.ContractVersion(r.Consumer, r.Provider, r.ConsumerVersion.Number), Published: p.stamp(r.Pact.CreatedAt),
-			Result: resultOf(r.Success()), Ignored: r.Ignored}
+			Result: outcomeOf(r.Verification), Ignored: r.Ignored}
 		if r.ProviderVersion != nil {
 			mr.ProviderVersion, mr.ProviderURL = r.ProviderVersion.Number, p.links.VersionMatrix(r.Provider, r.ProviderVersion.Number)
 		}
 		if r.Verification != nil {
-			mr.VerificationURL, mr.Verified = p.links.Verification(r.Verification.ID), p.stamp(r.Verification.VerifiedAt)
+			mr.Kind, mr.VerificationURL, mr.Verified = bidirectionalKind(r.Verification), p.resultURL(r), p.stamp(r.Verification.VerifiedAt)
 		}
 		v.Rows = append(v.Rows, mr)
 	}
 	v.Grids = p.grids(rows)
 	return v
+}
+
+// resultURL is the page of a row's result: the verification the provider published, or the
+// broker's comparison of the pact with the provider version's OpenAPI document (whose id
+// is a comparison's, not a verification's).
+func (p *Pages) resultURL(r broker.MatrixRow) string {
+	v := r.Verification
+	if v.IsBidirectional() {
+		return p.links.Comparison(r.Provider, v.ProviderVersion.Number, v.ID, r.ConsumerVersion.Number)
+	}
+	return p.links.Verification(v.ID)
+}
+
+// bidirectionalKind marks a bi-directional result's cell; a verification's stays unmarked.
+func bidirectionalKind(v *broker.MatrixVerification) string {
+	if v.IsBidirectional() {
+		return broker.VerificationBidirectional
+	}
+	return ""
 }
 
 // grids lays the rows out per integration: consumer versions down, provider versions
@@ -481,6 +503,7 @@ func (p *Pages) grids(rows []broker.MatrixRow) []matrixGrid {
 			ProviderURL: p.links.PacticipantMatrix(k.provider), ContractURL: p.links.Contract(k.consumer, k.provider)}
 		cvs := map[int64]broker.VersionRef{}
 		pvs := map[int64]broker.VersionRef{}
+		bidirectional := map[int64]bool{} // provider versions judged by their OpenAPI document
 		unverified := false
 		type cellKey struct{ cv, pv int64 }
 		cells := map[cellKey]broker.MatrixRow{}
@@ -490,6 +513,9 @@ func (p *Pages) grids(rows []broker.MatrixRow) []matrixGrid {
 			if r.ProviderVersion != nil {
 				pv = r.ProviderVersion.ID
 				pvs[pv] = *r.ProviderVersion
+				if r.Verification != nil && r.Verification.IsBidirectional() {
+					bidirectional[pv] = true
+				}
 			} else {
 				unverified = true
 			}
@@ -511,7 +537,11 @@ func (p *Pages) grids(rows []broker.MatrixRow) []matrixGrid {
 		cols := make([]int64, 0, len(pvList)+1)
 		for _, pv := range pvList {
 			cols = append(cols, pv.ID)
-			g.ProviderVersions = append(g.ProviderVersions, gridColumn{Number: pv.Number, URL: p.links.VersionMatrix(k.provider, pv.Number)})
+			col := gridColumn{Number: pv.Number, URL: p.links.VersionMatrix(k.provider, pv.Number)}
+			if bidirectional[pv.ID] {
+				col.ContractURL = p.links.ProviderContract(k.provider, pv.Number)
+			}
+			g.ProviderVersions = append(g.ProviderVersions, col)
 		}
 		if unverified {
 			cols = append(cols, 0)
@@ -527,10 +557,10 @@ func (p *Pages) grids(rows []broker.MatrixRow) []matrixGrid {
 						Label: fmt.Sprintf("%s %s with %s %s: not in this matrix", k.consumer, cv.Number, k.provider, orNone(pvNumber))})
 					continue
 				}
-				c := gridCell{Result: resultOf(r.Success()), Ignored: r.Ignored, ConsumerVersion: cv.Number, ProviderVersion: pvNumber}
-				c.Label = fmt.Sprintf("%s %s with %s %s: %s", k.consumer, cv.Number, k.provider, orNone(pvNumber), resultLabels[c.Result])
+				c := gridCell{outcome: outcomeOf(r.Verification), Ignored: r.Ignored, ConsumerVersion: cv.Number, ProviderVersion: pvNumber}
+				c.Label = fmt.Sprintf("%s %s with %s %s: %s", k.consumer, cv.Number, k.provider, orNone(pvNumber), c.Describe())
 				if r.Verification != nil {
-					c.URL = p.links.Verification(r.Verification.ID)
+					c.Kind, c.URL = bidirectionalKind(r.Verification), p.resultURL(r)
 				} else {
 					c.URL = p.links.ContractVersion(k.consumer, k.provider, cv.Number)
 				}

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -497,4 +498,303 @@ func recordRun(t testing.TB, st *store.Store) pipelines.Run {
 		t.Fatal(err)
 	}
 	return run
+}
+
+// inventoryAPI is inventory-service's OpenAPI document: the stock of an item, and
+// reservations.
+const inventoryAPI = `openapi: 3.0.3
+info: {title: Inventory, version: "2.1", description: Stock and reservations across the warehouses.}
+paths:
+  /stock/{sku}:
+    parameters:
+      - {name: sku, in: path, required: true, schema: {type: string, pattern: "^[A-Z0-9-]+$"}}
+    get:
+      summary: Stock of one item
+      operationId: getStock
+      parameters:
+        - {name: warehouse, in: query, description: only this warehouse, schema: {type: string, enum: [north, south]}}
+      responses:
+        "200":
+          description: the stock
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Stock"}
+        "404": {description: no such item}
+  /reservations:
+    post:
+      summary: Reserve items for an order
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [sku, quantity]
+              properties:
+                sku: {type: string}
+                quantity: {type: integer, minimum: 1}
+      responses:
+        "201":
+          description: reserved
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  reservation_id: {type: string, format: uuid}
+components:
+  schemas:
+    Stock:
+      type: object
+      required: [sku, quantity]
+      properties:
+        sku: {type: string}
+        quantity: {type: integer}
+        locations:
+          type: array
+          items: {type: object, properties: {warehouse: {type: string}, shelf: {type: string}}}
+`
+
+// stockInteraction is a request for SKU-1's stock answered with the given quantity.
+func stockInteraction(quantity any) map[string]any {
+	return map[string]any{
+		"description":   "the stock of SKU-1",
+		"providerState": "SKU-1 is in stock",
+		"request":       map[string]any{"method": "GET", "path": "/stock/SKU-1"},
+		"response": map[string]any{"status": 200, "headers": map[string]any{"Content-Type": "application/json"},
+			"body": map[string]any{"sku": "SKU-1", "quantity": quantity}},
+	}
+}
+
+// publishBidirectional seeds bi-directional contract testing through the store's publish
+// methods: inventory-service publishes its OpenAPI document as version i1f00d (with a passing
+// self-verification) and i2beef (without one); checkout-web c1 expects what the document
+// says, warehouse-app w1 expects the quantity as a string and asks for a path the document
+// does not have.
+func publishBidirectional(t testing.TB, st broker.Store) {
+	t.Helper()
+	ctx := context.Background()
+	pact := func(consumer string, interactions ...any) []byte {
+		data, err := json.Marshal(map[string]any{"consumer": map[string]any{"name": consumer}, "provider": map[string]any{"name": "inventory-service"},
+			"interactions": interactions, "metadata": map[string]any{"pactSpecification": map[string]any{"version": "3.0.0"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	reserve := map[string]any{
+		"description": "a reservation of two SKU-1",
+		"request": map[string]any{"method": "POST", "path": "/reservations", "headers": map[string]any{"Content-Type": "application/json"},
+			"body": map[string]any{"sku": "SKU-1", "quantity": 2}},
+		"response": map[string]any{"status": 201, "headers": map[string]any{"Content-Type": "application/json"},
+			"body": map[string]any{"reservation_id": "3f1c2b8e-7d4a-4c55-9a3e-2b1d6f0c9e21"}},
+	}
+	shelves := map[string]any{
+		"description": "the shelves of the north warehouse",
+		"request":     map[string]any{"method": "GET", "path": "/warehouses/north/shelves"},
+		"response":    map[string]any{"status": 200, "headers": map[string]any{"Content-Type": "application/json"}, "body": []any{"A1"}},
+	}
+	for _, p := range []struct {
+		consumer, version string
+		content           []byte
+	}{
+		{"checkout-web", "c1", pact("checkout-web", stockInteraction(3), reserve)},
+		{"warehouse-app", "w1", pact("warehouse-app", stockInteraction("3"), shelves)},
+	} {
+		if _, err := st.Publish(ctx, broker.PublishRequest{Pacticipant: p.consumer, Version: p.version, Branch: "main",
+			Contracts: []broker.ContractToPublish{{Consumer: p.consumer, Provider: "inventory-service", Content: p.content}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		version string
+		self    *broker.SelfVerification
+	}{
+		{"i1f00d", &broker.SelfVerification{Success: true, Content: base64.StdEncoding.EncodeToString([]byte("12 passing, 0 failing")),
+			ContentType: "text/plain", Format: "text", Verifier: "dredd", VerifierVersion: "14.1.0"}},
+		{"i2beef", nil},
+	} {
+		res, err := st.PublishProviderContract(ctx, broker.ProviderContractRequest{Provider: "inventory-service", Version: c.version, Branch: "main",
+			Content: []byte(inventoryAPI), ContentType: "application/yaml", Specification: broker.SpecificationOAS, SelfVerification: c.self})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Comparisons) != 2 {
+			t.Fatalf("inventory-service %s was compared with %d pacts, want 2: %+v", c.version, len(res.Comparisons), res.Comparisons)
+		}
+	}
+}
+
+// TestBidirectionalPages reads bi-directional results through the router: the matrix's
+// cells link to the comparison (not to a verification of the same number), the comparison
+// shows its findings and the self-verification, and the provider contract's page draws the
+// document by operation with each finding in the operation it concerns.
+func TestBidirectionalPages(t *testing.T) {
+	demoBroker(t, func(t *testing.T, st *store.Store, srv http.Handler) {
+		publishBidirectional(t, st)
+		const message = "Response body is incompatible with the response body schema in the spec file: expected integer at $.quantity, got string &#34;3&#34;"
+
+		// The matrix says which cells are bi-directional and links each to its comparison.
+		m := get(t, srv, "/ui/matrix"+q("q[][pacticipant]", "warehouse-app", "q[][pacticipant]", "inventory-service"))
+		incompatible := cellLink(t, m.body, "w1", "i1f00d", "failed", "Incompatible (OpenAPI)")
+		if !strings.HasPrefix(incompatible, "/ui/provider-contracts/inventory-service/i1f00d/comparisons/") || !strings.HasSuffix(incompatible, "?consumer-version=w1") {
+			t.Fatalf("the incompatible cell links to %s", incompatible)
+		}
+		notSelfVerified := cellLink(t, m.body, "w1", "i2beef", "failed", "Incompatible (OpenAPI)")
+		if !strings.HasPrefix(notSelfVerified, "/ui/provider-contracts/inventory-service/i2beef/comparisons/") {
+			t.Errorf("the cell of i2beef links to %s", notSelfVerified)
+		}
+		for _, w := range []string{`<a class="contract-link" href="/ui/provider-contracts/inventory-service/i1f00d">OpenAPI`,
+			`<td data-label="Result" data-kind="bidirectional"><a href="` + incompatible + `"`} {
+			if !strings.Contains(m.body, w) {
+				t.Errorf("the matrix lacks %q:\n%s", w, m.body)
+			}
+		}
+		if strings.Contains(m.body, "/ui/verifications/") {
+			t.Error("a bi-directional result links to a verification")
+		}
+		m = get(t, srv, "/ui/matrix"+q("q[][pacticipant]", "checkout-web", "q[][pacticipant]", "inventory-service"))
+		compatible := cellLink(t, m.body, "c1", "i1f00d", "success", "Compatible (OpenAPI)")
+		cellLink(t, m.body, "c1", "i2beef", "failed", "Not self-verified (OpenAPI)")
+
+		// The comparison: the provider contract, the findings by interaction, the
+		// self-verification.
+		for _, tc := range []struct {
+			path    string
+			want    []string
+			notWant []string
+		}{
+			{incompatible, []string{"Comparison", "Incompatible (OpenAPI)", "the pact is not compatible with the OpenAPI document",
+				`href="/ui/provider-contracts/inventory-service/i1f00d">OpenAPI document of inventory-service`,
+				`href="/ui/contracts/warehouse-app/inventory-service/versions/w1">warehouse-app <span class="version">w1</span>`,
+				"2 findings in 2 interactions", message, "<code>response.body.incompatible</code>",
+				"[root].interactions[0].response.body.quantity", "[root].components.schemas.Stock.properties.quantity.type",
+				`href="/ui/contracts/warehouse-app/inventory-service/versions/w1#i-`, `>the stock of SKU-1</a>`, "Given <strong>SKU-1 is in stock</strong>",
+				`href="/ui/provider-contracts/inventory-service/i1f00d#op-get-stock-sku-`, "<code>GET /stock/{sku}</code>",
+				"request.path-or-method.unknown", "Path or method not defined in spec file: GET /warehouses/north/shelves",
+				"Passed", "dredd 14.1.0", "12 passing, 0 failing", "treaty-openapi/1",
+				"/contracts/provider/inventory-service/version/i1f00d/consumer/warehouse-app/pact-version/"}, nil},
+			{notSelfVerified, []string{"Incompatible (OpenAPI)", "None published", "No self-verification results were published for this document", message}, []string{"dredd"}},
+			{compatible, []string{"Compatible (OpenAPI)", "whose self-verification succeeded", "The comparator found nothing to report"}, []string{"Findings about"}},
+		} {
+			p := get(t, srv, tc.path)
+			checkPage(t, p, 200, tc.want, tc.notWant)
+		}
+
+		// The document by operation, each finding in the operation it is about.
+		p := get(t, srv, "/ui/provider-contracts/inventory-service/i1f00d")
+		checkPage(t, p, 200, []string{"OpenAPI document of", "Inventory <span class=\"version\">2.1</span> · OpenAPI 3.0.3 · 2 operations",
+			"Stock and reservations across the warehouses.", "see the latest", "branch main", "dredd 14.1.0",
+			`<span class="method">GET</span> <code>/stock/{sku}</code> <span class="op-summary">Stock of one item</span>`, "operationId getStock",
+			`<code class="prop">warehouse</code>`, "only this warehouse", "one of &#34;north&#34;, &#34;south&#34;", `<code class="prop">sku</code>`, "pattern ^[A-Z0-9-]&#43;$",
+			`<span class="schema-ref" title="component schema">Stock</span>`, `<code class="prop">locations</code>`, "array of object", `<code class="prop">shelf</code>`,
+			`data-status="200"`, `data-status="404"`, "no such item", "Reserve items for an order", "Request body <span class=\"req\">required</span>",
+			"minimum 1", `<code class="prop">reservation_id</code>`, "string (uuid)",
+			`<tr data-consumer="checkout-web">`, `<tr data-consumer="warehouse-app">`, "1 compatible", "<strong>1 incompatible</strong>",
+			"Findings outside the document's operations", "Path or method not defined in spec file: GET /warehouses/north/shelves"}, nil)
+		// The operations are in path order: POST /reservations, then GET /stock/{sku}.
+		reservations := strings.Index(p.body, `data-path="/reservations"`)
+		stock := strings.Index(p.body, `data-path="/stock/{sku}"`)
+		if reservations < 0 || stock < reservations {
+			t.Fatalf("operations at %d and %d", reservations, stock)
+		}
+		if strings.Contains(p.body[reservations:stock], "finding-") {
+			t.Error("POST /reservations shows findings")
+		}
+		if op := p.body[stock:]; !strings.Contains(op, message) ||
+			!strings.Contains(op, `warehouse-app <span class="version">w1</span>: <a href="/ui/contracts/warehouse-app/inventory-service/versions/w1#i-`) {
+			t.Error("the finding is not next to the interaction it concerns, in GET /stock/{sku}")
+		}
+		latest := get(t, srv, "/ui/provider-contracts/inventory-service")
+		checkPage(t, latest, 200, []string{"(the latest document)", `<span class="version">i2beef</span>`, "None published"}, nil)
+
+		// The pact's page lists its comparisons, and shows the newest one's findings next to
+		// the interactions they concern.
+		pact := get(t, srv, "/ui/contracts/warehouse-app/inventory-service")
+		checkPage(t, pact, 200, []string{"Comparisons with OpenAPI documents", `<a href="/ui/provider-contracts/inventory-service/i2beef/comparisons/`,
+			"Incompatible", "2 errors, 0 warnings", "<dt>OpenAPI comparison</dt>"}, nil)
+		stockIt := strings.Index(pact.body, `<h3 id="i-`)
+		shelvesIt := strings.Index(pact.body[stockIt+1:], `<h3 id="i-`) + stockIt + 1
+		if stockIt < 0 || shelvesIt <= stockIt {
+			t.Fatal("the pact's page lacks its interactions")
+		}
+		if first := pact.body[stockIt:shelvesIt]; !strings.Contains(first, "the stock of SKU-1") || !strings.Contains(first, message) ||
+			!strings.Contains(first, `Against the <a href="/ui/provider-contracts/inventory-service/i2beef">OpenAPI document of inventory-service`) {
+			t.Errorf("the first interaction lacks its finding:\n%s", first)
+		}
+		if second := pact.body[shelvesIt:]; !strings.Contains(second, "Path or method not defined in spec file: GET /warehouses/north/shelves") {
+			t.Errorf("the second interaction lacks its finding")
+		}
+		if clean := get(t, srv, "/ui/contracts/checkout-web/inventory-service"); strings.Contains(clean.body, "findings-table") {
+			t.Error("a compatible pact's interactions show findings")
+		}
+
+		id := incompatible[strings.LastIndex(incompatible, "/")+1 : strings.Index(incompatible, "?")]
+		for _, tc := range []struct {
+			path   string
+			status int
+			want   string
+		}{
+			{"/ui/provider-contracts/nobody", 404, "Pacticipant &#34;nobody&#34; not found."},
+			{"/ui/provider-contracts/payment-service", 404, "Provider contract of &#34;payment-service&#34; not found."},
+			{"/ui/provider-contracts/inventory-service/nope", 404, "Provider contract for version &#34;nope&#34; of &#34;inventory-service&#34; not found."},
+			{"/ui/provider-contracts/" + strings.Repeat("x", 300), 400, "provider: must be at most 255 characters"},
+			{"/ui/provider-contracts/inventory-service/i1f00d/comparisons/abc", 400, "is not a comparison number"},
+			{"/ui/provider-contracts/inventory-service/i1f00d/comparisons/0", 400, "is not a comparison number"},
+			{"/ui/provider-contracts/inventory-service/i1f00d/comparisons/424242", 404, "Comparison 424242 with the provider contract of &#34;inventory-service&#34; version &#34;i1f00d&#34; not found."},
+			{"/ui/provider-contracts/payment-service/p1c0ffe/comparisons/" + id, 404, "Provider contract for version &#34;p1c0ffe&#34; of &#34;payment-service&#34; not found."},
+			{"/ui/provider-contracts/inventory-service/i1f00d/comparisons/" + id + "?consumer-version=nope", 404, "Version nope of warehouse-app has no pact with inventory-service"},
+			{"/ui/provider-contracts/inventory-service/i1f00d/comparisons/" + id + "?consumer-version=a&consumer-version=b", 400, "consumer-version is given 2 times"},
+			{"/ui/provider-contracts/inventory-service/i1f00d/comparisons", 404, "There is no page"},
+		} {
+			checkPage(t, get(t, srv, tc.path), tc.status, []string{tc.want}, nil)
+		}
+	})
+}
+
+// cellLink is where the matrix's grid cell of a consumer and a provider version links, after
+// checking the cell is bi-directional with the given result and words.
+func cellLink(t *testing.T, body, consumerVersion, providerVersion, result, text string) string {
+	t.Helper()
+	marker := `data-consumer-version="` + consumerVersion + `" data-provider-version="` + providerVersion + `" data-result="` + result +
+		`" data-kind="bidirectional"><a href="`
+	i := strings.Index(body, marker)
+	if i < 0 {
+		t.Fatalf("no bi-directional %s cell for %s × %s:\n%s", result, consumerVersion, providerVersion, body)
+	}
+	rest := body[i+len(marker):]
+	href := rest[:strings.Index(rest, `"`)]
+	cell := rest[:strings.Index(rest, "</td>")]
+	if !strings.Contains(cell, "</span> "+text+"</span>") {
+		t.Errorf("the cell of %s × %s says %s, want %q", consumerVersion, providerVersion, cell, text)
+	}
+	return href
+}
+
+// checkPage checks a whole page's status and what it says (locations read without the
+// places they may wrap), and that nothing slipped out of a template unrendered.
+func checkPage(t *testing.T, p page, status int, want, notWant []string) {
+	t.Helper()
+	p.body = strings.ReplaceAll(p.body, "<wbr>", "")
+	if p.status != status {
+		t.Fatalf("status %d, want %d:\n%s", p.status, status, p.body)
+	}
+	if !strings.Contains(p.body, "</html>") {
+		t.Errorf("not a whole page:\n%s", p.body)
+	}
+	for _, slip := range []string{"<no value>", "%!", "map["} {
+		if strings.Contains(p.body, slip) {
+			t.Errorf("the page shows %q", slip)
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(p.body, w) {
+			t.Errorf("the page lacks %q:\n%s", w, p.body)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(p.body, w) {
+			t.Errorf("the page has %q", w)
+		}
+	}
 }

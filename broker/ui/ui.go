@@ -20,6 +20,7 @@ import (
 
 	"github.com/treaty-dev/treaty/broker"
 	"github.com/treaty-dev/treaty/broker/store"
+	"github.com/treaty-dev/treaty/openapi"
 )
 
 // Store is what the pages read: the broker's store, and the page queries of broker/store
@@ -33,6 +34,11 @@ type Store interface {
 	VerificationByID(ctx context.Context, id int64) (broker.Verification, error)
 	CurrentVersions(ctx context.Context, names []string, environment string) ([]broker.DeployedVersion, []broker.ReleasedVersion, error)
 	DeploymentHistory(ctx context.Context, q store.HistoryQuery) ([]store.DeploymentEvent, error)
+	ProviderContractComparison(ctx context.Context, provider, version string, id int64) (store.ComparisonDetail, error)
+	ProviderContractComparisons(ctx context.Context, provider, version string, limit int) (store.ProviderComparisons, error)
+	PactComparisons(ctx context.Context, consumer, provider, sha string, limit int) ([]broker.Comparison, error)
+	LatestContractVersion(ctx context.Context, provider string) (string, error)
+	ContractDocument(ctx context.Context, pc broker.ProviderContract) (*openapi.Document, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -192,6 +198,12 @@ func (p *Pages) route(segs []string) handler {
 		return func(r *http.Request) (*page, error) { return p.contract(r, at(1), at(2), "") }
 	case len(segs) == 5 && at(0) == "contracts" && at(3) == "versions":
 		return func(r *http.Request) (*page, error) { return p.contract(r, at(1), at(2), at(4)) }
+	case len(segs) == 2 && at(0) == "provider-contracts":
+		return func(r *http.Request) (*page, error) { return p.providerContract(r, at(1), "") }
+	case len(segs) == 3 && at(0) == "provider-contracts":
+		return func(r *http.Request) (*page, error) { return p.providerContract(r, at(1), at(2)) }
+	case len(segs) == 5 && at(0) == "provider-contracts" && at(3) == "comparisons":
+		return func(r *http.Request) (*page, error) { return p.comparison(r, at(1), at(2), at(4)) }
 	case len(segs) == 2 && at(0) == "verifications":
 		return func(r *http.Request) (*page, error) { return p.verification(r, at(1)) }
 	case len(segs) == 1 && at(0) == "environments":
