@@ -35,6 +35,22 @@ type ContractToPublish struct {
 	Provider   string
 	Content    []byte
 	OnConflict string
+
+	doc *PactDocument // Content parsed, once: validation and storage share it
+}
+
+// Document is the contract's content parsed. It is parsed once, however often it is asked
+// for, so validating and storing a large pact do not parse it twice.
+func (c *ContractToPublish) Document() (*PactDocument, error) {
+	if c.doc != nil {
+		return c.doc, nil
+	}
+	doc, err := ParsePact(c.Content)
+	if err != nil {
+		return nil, err
+	}
+	c.doc = doc
+	return doc, nil
 }
 
 // PublishRequest publishes the pacts of one consumer version, with the version's branch,
@@ -69,9 +85,9 @@ func (r *PublishRequest) Validate() error {
 	if len(r.Contracts) == 0 {
 		v.Add("contracts", "at least one contract is required")
 	}
-	for i, c := range r.Contracts {
+	for i := range r.Contracts {
 		field := fmt.Sprintf("contracts.%d", i)
-		if err := c.validate(r.Pacticipant); err != nil {
+		if err := r.Contracts[i].validate(r.Pacticipant); err != nil {
 			for _, msg := range err {
 				v.Add(field, "%s", msg)
 			}
@@ -99,7 +115,7 @@ func (c *ContractToPublish) validate(pacticipant string) []string {
 	if len(errs) > 0 {
 		return errs
 	}
-	doc, err := ParsePact(c.Content)
+	doc, err := c.Document()
 	if err != nil {
 		return []string{err.Error()}
 	}

@@ -46,12 +46,16 @@ func (s *Store) Publish(ctx context.Context, req broker.PublishRequest) (broker.
 		}
 		out.VersionCreated = created
 		var conflicts []error
-		for _, c := range req.Contracts {
+		for i, c := range req.Contracts {
 			events, err := s.prepareContractEvents(tx, consumer, v, c.Provider)
 			if err != nil {
 				return fmt.Errorf("publish pact %s→%s: %w", req.Pacticipant, c.Provider, err)
 			}
-			pact, outcome, err := s.publishPact(tx, consumer, v, c.Provider, c.Content, c.OnConflict == broker.OnConflictMerge)
+			doc, err := req.Contracts[i].Document()
+			if err != nil {
+				return broker.Invalid("content", "%v", err)
+			}
+			pact, outcome, err := s.publishPact(tx, consumer, v, c.Provider, doc, c.OnConflict == broker.OnConflictMerge)
 			var ce *broker.ConflictError
 			if errors.As(err, &ce) {
 				conflicts = append(conflicts, err)
@@ -141,7 +145,7 @@ func (s *Store) PutPact(ctx context.Context, consumerName, providerName, number 
 		if err != nil {
 			return err
 		}
-		pact, outcome, err := s.publishPact(tx, consumer, ver, providerName, content, merge)
+		pact, outcome, err := s.publishPact(tx, consumer, ver, providerName, doc, merge)
 		if err != nil {
 			return err
 		}
@@ -167,11 +171,7 @@ func mergeFields(m map[string][]string, k string, msgs []string) map[string][]st
 
 // publishPact stores one pact for a consumer version: a first publication, an unchanged
 // republication, a merge, or a refused change.
-func (s *Store) publishPact(tx *gorm.DB, consumer pacticipantRow, v versionRow, providerName string, content []byte, merge bool) (broker.Pact, broker.PublishOutcome, error) {
-	doc, err := broker.ParsePact(content)
-	if err != nil {
-		return broker.Pact{}, "", broker.Invalid("content", "%v", err)
-	}
+func (s *Store) publishPact(tx *gorm.DB, consumer pacticipantRow, v versionRow, providerName string, doc *broker.PactDocument, merge bool) (broker.Pact, broker.PublishOutcome, error) {
 	provider, _, err := s.ensurePacticipant(tx, providerName)
 	if err != nil {
 		return broker.Pact{}, "", err
@@ -184,12 +184,12 @@ func (s *Store) publishPact(tx *gorm.DB, consumer pacticipantRow, v versionRow, 
 	}
 	outcome := broker.PactCreated
 	revision := 1
+	sha := doc.SHA()
 	if hasHead {
 		var existing pactVersionRow
 		if err := tx.Take(&existing, head.PactVersionID).Error; err != nil {
 			return broker.Pact{}, "", err
 		}
-		sha := doc.SHA()
 		if merge {
 			merged, err := broker.ParsePact([]byte(existing.Content))
 			if err != nil {
@@ -219,7 +219,7 @@ func (s *Store) publishPact(tx *gorm.DB, consumer pacticipantRow, v versionRow, 
 		}
 		revision = last.Revision + 1
 	}
-	pv, err := s.ensurePactVersion(tx, consumer.ID, provider.ID, doc)
+	pv, err := s.ensurePactVersion(tx, consumer.ID, provider.ID, doc, sha)
 	if err != nil {
 		return broker.Pact{}, "", err
 	}
@@ -241,8 +241,9 @@ func (s *Store) publishPact(tx *gorm.DB, consumer pacticipantRow, v versionRow, 
 	return p, outcome, err
 }
 
-func (s *Store) ensurePactVersion(tx *gorm.DB, consumerID, providerID int64, doc *broker.PactDocument) (pactVersionRow, error) {
-	sha := doc.SHA()
+// ensurePactVersion stores doc's content once per (consumer, provider, sha); sha is doc.SHA(),
+// which the caller has already computed.
+func (s *Store) ensurePactVersion(tx *gorm.DB, consumerID, providerID int64, doc *broker.PactDocument, sha string) (pactVersionRow, error) {
 	pv := pactVersionRow{ConsumerID: consumerID, ProviderID: providerID, SHA: sha, Content: string(doc.WithInteractionIDs()), CreatedAt: s.now()}
 	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&pv)
 	if res.Error != nil || res.RowsAffected == 1 {
